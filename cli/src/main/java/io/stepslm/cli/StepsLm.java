@@ -1,0 +1,62 @@
+package io.stepslm.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The root {@code stepslm} command. Each subcommand is its own class; library code throws
+ * {@link IllegalArgumentException} or {@link IOException} with a message that names the input and the fix, and only
+ * here do those become a one-line error and an exit status (1 for bad input, 2 for bad usage).
+ */
+@Command(
+        name = "stepslm",
+        mixinStandardHelpOptions = true,
+        versionProvider = StepsLm.Version.class,
+        description = "Pretrain small decoder-only language models with StepsNet progressive channel grouping.",
+        subcommands = {CommandLine.HelpCommand.class},
+        footer = {"", "Examples:", "  ./stepslm demo", "  ./stepslm tokenizer train --input corpus/ --vocab-size 8192 --out tokenizer.json"})
+public final class StepsLm {
+
+    /** Subcommands are registered here, in the order `stepslm --help` lists them. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new StepsLm());
+        for (Object sub : Subcommands.all()) {
+            cl.addSubcommand(sub);
+        }
+        cl.setExecutionExceptionHandler(StepsLm::handleFailure);
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** Turns a failure a user can cause into one clear line on stderr; anything else keeps its stack trace. */
+    static int handleFailure(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+        String message;
+        if (cause instanceof NoSuchFileException nsf) {
+            message = "no such file: " + nsf.getFile() + " (check the path)";
+        } else if (cause instanceof IllegalArgumentException || cause instanceof IllegalStateException || cause instanceof IOException) {
+            message = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+        } else if (cause instanceof OutOfMemoryError) {
+            message = "out of memory: lower the batch size or use gradient accumulation, or raise the heap with JAVA_OPTS=-Xmx...";
+        } else {
+            throw new RuntimeException(e);
+        }
+        cl.getErr().println("stepslm " + cl.getCommandName() + ": error: " + message);
+        return 1;
+    }
+
+    /** Prints the version from the jar manifest when present. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = StepsLm.class.getPackage().getImplementationVersion();
+            return new String[] {"stepslm " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

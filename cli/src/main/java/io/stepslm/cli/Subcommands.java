@@ -1,0 +1,12 @@
+package io.stepslm.cli;
+
+import java.util.List;
+
+/** The list of top-level subcommands: add a new command class here and nowhere else. */
+final class Subcommands {
+    private Subcommands() {}
+
+    static List<Object> all() {
+        return List.of();
+    }
+}
