@@ -1,0 +1,46 @@
+package io.stepslm.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+
+/**
+ * The few ops where a fused implementation pays: attention, norms, activations and precision casts. Two
+ * implementations exist: {@code ReferenceKernels} (plain DJL NDArray ops, the oracle) and {@code TorchScriptKernels}
+ * (fused libtorch ops from a TorchScript archive written by stepslm itself). Every op is differentiable and keeps
+ * the autograd graph intact. Results belong to the manager of the first activation argument.
+ *
+ * <p>Dimension legend: B batch, nh heads, Tq query positions, Tk key positions, hs head size, C channels.
+ */
+public interface Kernels {
+
+    /** Short name for logs and benchmark tables ("reference" or "fused"). */
+    String name();
+
+    /**
+     * Scaled dot-product attention, softmax in FP32. q (B, nh, Tq, hs), k and v (B, nh, Tk, hs) -> (B, nh, Tq, hs).
+     * With {@code causal} (requires Tq == Tk) query i sees keys 0..i; the mask never produces NaN in any precision.
+     * Without it every query sees every key (one-token decoding against a KV cache).
+     */
+    NDArray attention(NDArray q, NDArray k, NDArray v, boolean causal);
+
+    /** RMSNorm over the last axis: x / sqrt(mean(x^2) + eps) * weight, computed in FP32. */
+    NDArray rmsNorm(NDArray x, NDArray weight, float eps);
+
+    /** LayerNorm over the last axis with a weight and a bias, computed in FP32. */
+    NDArray layerNorm(NDArray x, NDArray weight, NDArray bias, float eps);
+
+    /** LayerNorm over the last axis with a weight and no bias, computed in FP32. */
+    NDArray layerNorm(NDArray x, NDArray weight, float eps);
+
+    /** Exact (erf) GELU, as PyTorch's default {@code F.gelu} and nanoGPT. */
+    NDArray gelu(NDArray x);
+
+    /** SiLU (swish): x * sigmoid(x), used by SwiGLU. */
+    NDArray silu(NDArray x);
+
+    /**
+     * A cast that gradients flow through (DJL's own {@code toType} cuts the graph and aborts the JVM on BF16).
+     * {@code type} is FLOAT32, FLOAT16 or BFLOAT16; no DJL call may ever be given a BF16 tensor's dtype.
+     */
+    NDArray cast(NDArray x, DataType type);
+}
