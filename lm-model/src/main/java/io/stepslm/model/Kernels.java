@@ -43,4 +43,19 @@ public interface Kernels {
      * {@code type} is FLOAT32, FLOAT16 or BFLOAT16; no DJL call may ever be given a BF16 tensor's dtype.
      */
     NDArray cast(NDArray x, DataType type);
+
+    /**
+     * {@link #attention(NDArray, NDArray, NDArray, boolean)} computed in {@code precision}: FP32 q, k, v in, FP32 out;
+     * the fused kernels cast inside the archive so DJL never holds an FP16/BF16 tensor. Reference: FP32 only.
+     */
+    NDArray attention(NDArray q, NDArray k, NDArray v, boolean causal, Precision precision);
+
+    /**
+     * x @ weight^T in {@code precision} with FP32 in and out and gradients to the FP32 master weight (autocast
+     * style). x (..., Cin), weight (Cout, Cin) -> (..., Cout). Reference: FP32 only.
+     */
+    NDArray linear(NDArray x, NDArray weight, Precision precision);
+
+    /** As {@link #linear(NDArray, NDArray, Precision)} plus a bias (Cout), added in FP32. */
+    NDArray linear(NDArray x, NDArray weight, NDArray bias, Precision precision);
 }
