@@ -1,0 +1,90 @@
+package io.stepslm.train;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The run's metrics: one JSON object per line in {@code metrics.jsonl} (type "train" every log interval, "eval"
+ * at every evaluation), flushed as written so a killed run loses nothing, and kept in memory for the report.
+ */
+public final class Metrics implements AutoCloseable {
+
+    public static final String FILE = "metrics.jsonl";
+
+    private final Path file;
+    private final List<JsonObject> records = new ArrayList<>();
+    private BufferedWriter out;
+
+    private Metrics(Path file) {
+        this.file = file;
+    }
+
+    /** Opens {@code dir/metrics.jsonl}, keeping the records already there (a resumed run). */
+    public static Metrics open(Path dir) throws IOException {
+        Metrics m = new Metrics(dir.resolve(FILE));
+        if (Files.exists(m.file)) {
+            for (String line : Files.readAllLines(m.file, StandardCharsets.UTF_8)) {
+                if (!line.isBlank()) {
+                    m.records.add(JsonParser.parseString(line).getAsJsonObject());
+                }
+            }
+        }
+        m.out = Files.newBufferedWriter(m.file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        return m;
+    }
+
+    /**
+     * Replaces the file's content with {@code snapshot} (the metrics stored in the checkpoint being resumed), so that
+     * records a killed run wrote after that checkpoint do not appear twice.
+     */
+    public static Metrics openAt(Path dir, List<String> snapshot) throws IOException {
+        Path tmp = dir.resolve(FILE + ".tmp");
+        Files.write(tmp, snapshot, StandardCharsets.UTF_8);
+        Checkpoints.moveAtomically(tmp, dir.resolve(FILE));
+        return open(dir);
+    }
+
+    public void add(JsonObject record) throws IOException {
+        records.add(record);
+        out.write(record.toString());
+        out.newLine();
+        out.flush();
+    }
+
+    public List<JsonObject> records() {
+        return records;
+    }
+
+    /** The records as JSON lines, for storing in a checkpoint. */
+    public List<String> lines() {
+        List<String> lines = new ArrayList<>(records.size());
+        for (JsonObject r : records) {
+            lines.add(r.toString());
+        }
+        return lines;
+    }
+
+    /** (x, y) series of a numeric field over the records of one type, x being "step". */
+    public double[][] series(String type, String field) {
+        List<double[]> points = new ArrayList<>();
+        for (JsonObject r : records) {
+            if (type.equals(r.get("type").getAsString()) && r.has(field)) {
+                points.add(new double[] {r.get("step").getAsDouble(), r.get(field).getAsDouble()});
+            }
+        }
+        return points.toArray(new double[0][]);
+    }
+
+    @Override
+    public void close() throws IOException {
+        out.close();
+    }
+}

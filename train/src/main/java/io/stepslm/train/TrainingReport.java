@@ -1,0 +1,68 @@
+package io.stepslm.train;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/**
+ * {@code report.html} with PNG charts (train and validation loss, learning rate, throughput) rebuilt from the
+ * metrics at every evaluation; each file is written to a temporary name and renamed, so a browser or a crash never
+ * sees half a report.
+ */
+public final class TrainingReport {
+
+    public static final String FILE = "report.html";
+
+    private TrainingReport() {}
+
+    public static void write(Path dir, Metrics metrics, String title, String configJson) throws IOException {
+        System.setProperty("java.awt.headless", "true"); // charts render without a display (CI, servers)
+        chart(dir.resolve("loss.png"), "Loss", "loss",
+                new String[] {"train", "validation"},
+                metrics.series("train", "loss"), metrics.series("eval", "valLoss"));
+        chart(dir.resolve("lr.png"), "Learning rate", "lr", new String[] {"lr"}, metrics.series("train", "lr"));
+        chart(dir.resolve("throughput.png"), "Throughput", "tokens/s", new String[] {"tokens/s"},
+                metrics.series("train", "tokensPerSec"));
+        StringBuilder rows = new StringBuilder();
+        for (double[] p : metrics.series("eval", "valLoss")) {
+            rows.append(String.format(Locale.ROOT, "<tr><td>%d</td><td>%.4f</td><td>%.2f</td></tr>%n",
+                    (long) p[0], p[1], Math.exp(p[1])));
+        }
+        String html = "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + escape(title) + "</title>"
+                + "<style>body{font-family:sans-serif;margin:2em}img{max-width:48%}td,th{padding:2px 12px;text-align:right}</style>"
+                + "</head><body><h1>" + escape(title) + "</h1>"
+                + "<img src=\"loss.png\" alt=\"loss\"><img src=\"lr.png\" alt=\"learning rate\"><img src=\"throughput.png\" alt=\"throughput\">"
+                + "<h2>Evaluations</h2><table><tr><th>step</th><th>val loss</th><th>perplexity</th></tr>" + rows + "</table>"
+                + "<h2>Configuration</h2><pre>" + escape(configJson) + "</pre></body></html>\n";
+        Path tmp = dir.resolve(FILE + ".tmp");
+        Files.writeString(tmp, html, StandardCharsets.UTF_8);
+        Checkpoints.moveAtomically(tmp, dir.resolve(FILE));
+    }
+
+    private static void chart(Path file, String title, String yLabel, String[] names, double[][]... series) throws IOException {
+        XYSeriesCollection data = new XYSeriesCollection();
+        for (int i = 0; i < series.length; i++) {
+            XYSeries s = new XYSeries(names[i]);
+            for (double[] p : series[i]) {
+                s.add(p[0], p[1]);
+            }
+            data.addSeries(s);
+        }
+        JFreeChart chart = ChartFactory.createXYLineChart(title, "step", yLabel, data, PlotOrientation.VERTICAL, true, false, false);
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        ChartUtils.saveChartAsPNG(tmp.toFile(), chart, 640, 400);
+        Checkpoints.moveAtomically(tmp, file);
+    }
+
+    private static String escape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+}

@@ -1,0 +1,100 @@
+package io.stepslm.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CheckpointsTest {
+
+    @TempDir
+    Path run;
+
+    private static Checkpoints.Content writing(String text) {
+        return folder -> Files.writeString(folder.resolve("weights.bin"), text);
+    }
+
+    @Test
+    void keepsTheLastKAndTheBest() throws IOException {
+        Checkpoints c = new Checkpoints(run);
+        for (int step = 10; step <= 40; step += 10) {
+            c.save(step, writing("w" + step), 2);
+        }
+        c.saveBest(writing("best1"));
+        c.saveBest(writing("best2"));
+        assertEquals(List.of(c.root().resolve("step-000030"), c.root().resolve("step-000040")), c.list());
+        assertEquals("best2", Files.readString(c.root().resolve("best/weights.bin")));
+        assertEquals(c.root().resolve("step-000040"), c.list().get(1));
+    }
+
+    @Test
+    void aFailureWhileSavingLeavesThePreviousCheckpointValid() throws IOException {
+        Checkpoints c = new Checkpoints(run);
+        c.save(10, writing("good"), 2);
+        c.saveBest(writing("good-best"));
+        Checkpoints.Content diskFull = folder -> {
+            Files.writeString(folder.resolve("weights.bin"), "half");
+            throw new IOException("No space left on device");
+        };
+        IOException e = assertThrows(IOException.class, () -> c.save(20, diskFull, 1));
+        assertTrue(e.getMessage().contains("previous checkpoints are intact"), e.getMessage());
+        assertThrows(IOException.class, () -> c.saveBest(diskFull));
+        assertEquals(List.of(c.root().resolve("step-000010")), c.list());           // not pruned, nothing half-written
+        assertEquals("good", Files.readString(c.root().resolve("step-000010/weights.bin")));
+        assertEquals("good-best", Files.readString(c.root().resolve("best/weights.bin")));
+        try (var s = Files.list(c.root())) {
+            assertFalse(s.anyMatch(p -> p.getFileName().toString().startsWith(".tmp")));
+        }
+    }
+
+    @Test
+    void leftoversOfAKilledSaveAreIgnoredAndRemoved() throws IOException {
+        Checkpoints c = new Checkpoints(run);
+        c.save(10, folder -> new TrainState(10, 0, new double[4], "{}", 1, 1, 0, "f", 0).write(folder), 3);
+        Files.createDirectories(c.root().resolve(".tmp-step-000020"));            // kill -9 during the next save
+        assertEquals(c.root().resolve("step-000010"), Checkpoints.resolveResume(run));
+        new Checkpoints(run);
+        assertFalse(Files.exists(c.root().resolve(".tmp-step-000020")));
+        IOException e = assertThrows(IOException.class, () -> Checkpoints.resolveResume(run.resolve("nothing")));
+        assertTrue(e.getMessage().contains("no checkpoint to resume"), e.getMessage());
+    }
+
+    @Test
+    void metricsAndReportAreWritten() throws IOException {
+        try (Metrics m = Metrics.open(run)) {
+            for (int step = 0; step < 30; step += 10) {
+                JsonObject t = new JsonObject();
+                t.addProperty("type", "train");
+                t.addProperty("step", step);
+                t.addProperty("loss", 4.0 - step / 10.0);
+                t.addProperty("lr", 1e-3);
+                t.addProperty("tokensPerSec", 1000);
+                m.add(t);
+            }
+            JsonObject e = new JsonObject();
+            e.addProperty("type", "eval");
+            e.addProperty("step", 20);
+            e.addProperty("valLoss", 2.5);
+            m.add(e);
+            TrainingReport.write(run, m, "test run", "{\"a\": 1}");
+        }
+        try (Metrics again = Metrics.open(run)) {
+            assertEquals(4, again.records().size());
+            assertEquals(2.5, again.series("eval", "valLoss")[0][1]);
+            try (Metrics cut = Metrics.openAt(run, again.lines().subList(0, 2))) {
+                assertEquals(2, cut.records().size()); // resumed from a checkpoint taken after 2 records
+            }
+        }
+        String html = Files.readString(run.resolve("report.html"));
+        assertTrue(html.contains("loss.png") && html.contains("2.5000"), html);
+        assertTrue(Files.size(run.resolve("loss.png")) > 1000);
+    }
+}
