@@ -1,0 +1,179 @@
+package io.stepslm.model;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * Writes the fused-kernel TorchScript archive in Java, without Python. libtorch compiles the TorchScript source in
+ * {@code code/__torch__.py} when it loads the zip, so a stateless module needs no serialized graph: only the class
+ * source, a pickled instance ({@code data.pkl}), an empty constant table and a format version. The layout is the one
+ * {@code torch.jit.save} produces (checked against a module saved by PyTorch 1.13; loaded by libtorch 2.7.1).
+ *
+ * <p>Every method takes and returns tensors only, because DJL's {@code IValueUtils.forward} passes tensors only;
+ * scalars (eps) travel as 0-d tensors and the causal flag and the precision are part of the method name. Casts are
+ * {@code torch.to(x, dtype)} inside the graph, so they are differentiable and DJL never sees an FP16/BF16 tensor.
+ * dtype codes are c10::ScalarType: 5 = Half, 6 = Float, 15 = BFloat16.
+ */
+public final class KernelArchive {
+
+    /** Top-level folder inside the zip; libtorch takes the archive name from the first entry. */
+    static final String NAME = "stepslm_kernels";
+
+    /**
+     * Format version read by libtorch's PyTorchStreamReader. 10 is what torch.jit.save wrote for this op set in
+     * PyTorch 1.13 and means that no operator upgrader rewrites our calls (gelu, div, full were upgraded below 10).
+     */
+    static final String FORMAT_VERSION = "10\n";
+
+    private KernelArchive() {
+    }
+
+    /** The TorchScript source of the kernels module (class {@code __torch__.Kernels}). */
+    static String source() {
+        StringBuilder s = new StringBuilder(4096);
+        s.append("class Kernels(Module):\n")
+                .append("  __parameters__ = []\n")
+                .append("  __buffers__ = []\n")
+                .append("  training : bool\n")
+                .append("  _is_full_backward_hook : Optional[bool]\n");
+        method(s, "forward", "x", "x");
+        // attention: fused SDPA; reduced precisions compute inside and hand FP32 back (flash attention keeps
+        // its softmax statistics in FP32 on CPU and GPU, and its causal masking never makes NaN).
+        for (String prec : new String[] {"fp32", "fp16", "bf16"}) {
+            for (boolean causal : new boolean[] {true, false}) {
+                String name = "attention_" + (causal ? "causal" : "full") + "_" + prec;
+                String flag = causal ? "True" : "False";
+                String body = prec.equals("fp32")
+                        ? "torch.scaled_dot_product_attention(q, k, v, None, 0., " + flag + ")"
+                        : "torch.to(torch.scaled_dot_product_attention(" + down("q", prec) + ", " + down("k", prec)
+                                + ", " + down("v", prec) + ", None, 0., " + flag + "), 6)";
+                method(s, name, "q, k, v", body);
+            }
+            String lin = prec.equals("fp32") ? "torch.linear(x, w)"
+                    : "torch.to(torch.linear(" + down("x", prec) + ", " + down("w", prec) + "), 6)";
+            method(s, "linear_" + prec, "x, w", lin);
+            // the bias is added in FP32 after the product, as autocast does for the output cast
+            method(s, "linear_bias_" + prec, "x, w, b", "torch.add(" + lin + ", b)");
+        }
+        method(s, "rms_norm", "x, w, eps", "torch.rms_norm(x, [torch.size(x, -1)], w, float(eps))");
+        method(s, "layer_norm", "x, w, b, eps", "torch.layer_norm(x, [torch.size(x, -1)], w, b, float(eps))");
+        method(s, "layer_norm_nobias", "x, w, eps", "torch.layer_norm(x, [torch.size(x, -1)], w, None, float(eps))");
+        method(s, "gelu", "x", "torch.gelu(x)");
+        method(s, "silu", "x", "torch.silu(x)");
+        method(s, "to_fp32", "x", "torch.to(x, 6)");
+        method(s, "to_fp16", "x", "torch.to(x, 5)");
+        // BF16 never leaves the archive (DJL aborts on it): round trips let FP32 callers and tests see BF16
+        // rounding with gradients flowing straight through
+        method(s, "round_fp16", "x", "torch.to(torch.to(x, 5), 6)");
+        method(s, "round_bf16", "x", "torch.to(torch.to(x, 15), 6)");
+        return s.toString();
+    }
+
+    /** Names of the methods {@link #source()} defines, in order. */
+    static java.util.List<String> methodNames() {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\n  def (\\w+)\\(").matcher(source());
+        while (m.find()) {
+            names.add(m.group(1));
+        }
+        return names;
+    }
+
+    private static String down(String var, String prec) {
+        return "torch.to(" + var + ", " + (prec.equals("fp16") ? 5 : 15) + ")";
+    }
+
+    private static void method(StringBuilder s, String name, String args, String body) {
+        s.append("  def ").append(name).append("(self: __torch__.Kernels");
+        for (String a : args.split(",")) {
+            s.append(",\n    ").append(a.trim()).append(": Tensor");
+        }
+        s.append(") -> Tensor:\n    return ").append(body).append('\n');
+    }
+
+    /** The archive as bytes (a zip with stored entries, as torch.jit.save writes small records). */
+    public static byte[] bytes() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+        try (ZipOutputStream zip = new ZipOutputStream(out)) {
+            stored(zip, NAME + "/data.pkl", dataPickle());
+            stored(zip, NAME + "/code/__torch__.py", source().getBytes(StandardCharsets.UTF_8));
+            // pickle protocol 2: PROTO 2, EMPTY_TUPLE, STOP; the module has no tensor constants
+            stored(zip, NAME + "/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});
+            stored(zip, NAME + "/.data/version", FORMAT_VERSION.getBytes(StandardCharsets.US_ASCII));
+            stored(zip, NAME + "/byteorder", "little".getBytes(StandardCharsets.US_ASCII));
+            stored(zip, NAME + "/.data/serialization_id", "stepslm-kernels-1".getBytes(StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot build the kernel archive in memory", e);
+        }
+        return out.toByteArray();
+    }
+
+    /** Writes the archive to {@code target} through a temporary file and an atomic rename. */
+    public static void write(Path target) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, target.getFileName().toString(), ".tmp");
+        try {
+            Files.write(tmp, bytes());
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * An instance of {@code __torch__.Kernels} in pickle protocol 2, as torch.jit.save writes it:
+     * GLOBAL '__torch__ Kernels', EMPTY_TUPLE, NEWOBJ, then BUILD with {training: True,
+     * _is_full_backward_hook: None}.
+     */
+    static byte[] dataPickle() {
+        ByteArrayOutputStream p = new ByteArrayOutputStream(96);
+        p.write(0x80);
+        p.write(2); // PROTO 2
+        p.writeBytes("c__torch__\nKernels\n".getBytes(StandardCharsets.US_ASCII)); // GLOBAL
+        p.write(')'); // EMPTY_TUPLE
+        p.write(0x81); // NEWOBJ
+        p.write('}'); // EMPTY_DICT
+        p.write('('); // MARK
+        unicode(p, "training");
+        p.write(0x88); // NEWTRUE
+        unicode(p, "_is_full_backward_hook");
+        p.write('N'); // NONE
+        p.write('u'); // SETITEMS
+        p.write('b'); // BUILD
+        p.write('.'); // STOP
+        return p.toByteArray();
+    }
+
+    private static void unicode(ByteArrayOutputStream p, String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        p.write('X'); // BINUNICODE, 4-byte little-endian length
+        p.write(b.length);
+        p.write(b.length >>> 8);
+        p.write(b.length >>> 16);
+        p.write(b.length >>> 24);
+        p.writeBytes(b);
+    }
+
+    private static void stored(ZipOutputStream zip, String name, byte[] data) throws IOException {
+        ZipEntry e = new ZipEntry(name);
+        e.setMethod(ZipEntry.STORED);
+        e.setSize(data.length);
+        e.setCompressedSize(data.length);
+        CRC32 crc = new CRC32();
+        crc.update(data);
+        e.setCrc(crc.getValue());
+        e.setTime(315532800000L); // 1980-01-01, the zip epoch: identical bytes on every build
+        zip.putNextEntry(e);
+        zip.write(data);
+        zip.closeEntry();
+    }
+}
