@@ -17,7 +17,7 @@ import java.util.zip.ZipOutputStream;
  * source, a pickled instance ({@code data.pkl}), an empty constant table and a format version. The layout is the one
  * {@code torch.jit.save} produces (checked against a module saved by PyTorch 1.13; loaded by libtorch 2.7.1).
  *
- * <p>Every method takes and returns tensors only, because DJL's {@code IValueUtils.forward} passes tensors only;
+ * <p>Every method takes and returns tensors only, so that a call is a list of tensor handles;
  * scalars (eps) travel as 0-d tensors and the causal flag and the precision are part of the method name. Casts are
  * {@code torch.to(x, dtype)} inside the graph, so they are differentiable and DJL never sees an FP16/BF16 tensor.
  * dtype codes are c10::ScalarType: 5 = Half, 6 = Float, 15 = BFloat16.
@@ -75,16 +75,6 @@ public final class KernelArchive {
         method(s, "round_fp16", "x", "torch.to(torch.to(x, 5), 6)");
         method(s, "round_bf16", "x", "torch.to(torch.to(x, 15), 6)");
         return s.toString();
-    }
-
-    /** Names of the methods {@link #source()} defines, in order. */
-    static java.util.List<String> methodNames() {
-        java.util.List<String> names = new java.util.ArrayList<>();
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\n  def (\\w+)\\(").matcher(source());
-        while (m.find()) {
-            names.add(m.group(1));
-        }
-        return names;
     }
 
     private static String down(String var, String prec) {

@@ -1,26 +1,24 @@
 package io.stepslm.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
-import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.StepsLmMethodCall;
 import ai.djl.pytorch.jni.JniUtils;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Fused libtorch kernels from the TorchScript archive that {@link KernelArchive} writes: SDPA attention, rms/layer
  * norm, GELU, SiLU and differentiable casts, each one native call with a native backward. Measured 2-3x faster than
- * manual attention on CPU (../shared/design/djl-notes.md, "TorchScript kernels"). Methods are chosen through DJL's
- * {@code module_method:<name>} input convention and run with {@code isTrain = true} so autograd records them whenever
- * a {@code GradientCollector} is open. Close it after the model that uses it.
+ * manual attention on CPU (../shared/design/djl-notes.md, "TorchScript kernels"). Methods run through
+ * {@link StepsLmMethodCall} with autograd on, so they are recorded whenever a {@code GradientCollector} is open. Close it after the model that uses it.
  *
  * <p>Dimension legend: B batch, nh heads, Tq query positions, Tk key positions, hs head size, C channels.
  */
@@ -28,9 +26,7 @@ public final class TorchScriptKernels implements Kernels, AutoCloseable {
 
     private final NDManager manager;
     private final PtSymbolBlock module;
-    /** One marker array per method, named {@code module_method:<name>}; DJL reads its name, never its data. */
-    private final Map<String, NDArray> methods = new HashMap<>();
-    /** eps values as 0-d CPU tensors (IValueUtils passes tensors only), created once per distinct value. */
+    /** eps values as 0-d CPU tensors (methods take tensors only), created once per distinct value. */
     private final Map<Float, NDArray> epsilons = new ConcurrentHashMap<>();
 
     private TorchScriptKernels(NDManager manager, PtSymbolBlock module) {
@@ -52,13 +48,7 @@ public final class TorchScriptKernels implements Kernels, AutoCloseable {
         try {
             PtSymbolBlock module = JniUtils.loadModule(
                     (PtNDManager) manager, new ByteArrayInputStream(KernelArchive.bytes()), true, false);
-            TorchScriptKernels kernels = new TorchScriptKernels(manager, module);
-            for (String name : KernelArchive.methodNames()) {
-                NDArray marker = manager.zeros(new ai.djl.ndarray.types.Shape(1));
-                marker.setName("module_method:" + name);
-                kernels.methods.put(name, marker);
-            }
-            return kernels;
+            return new TorchScriptKernels(manager, module);
         } catch (IOException | RuntimeException e) {
             manager.close();
             throw new IllegalStateException("libtorch could not load the fused kernel archive (" + e.getMessage()
@@ -72,13 +62,11 @@ public final class TorchScriptKernels implements Kernels, AutoCloseable {
     }
 
     private NDArray call(String method, NDArray... args) {
-        NDArray marker = methods.get(method);
-        NDList in = new NDList(args.length + 1);
-        for (NDArray a : args) {
-            in.add(a);
+        PtNDArray[] in = new PtNDArray[args.length];
+        for (int i = 0; i < args.length; i++) {
+            in[i] = (PtNDArray) args[i];
         }
-        in.add(marker); // last: the result goes to the manager of the first input
-        return IValueUtils.forward(module, in, true).singletonOrThrow();
+        return StepsLmMethodCall.run(module, method, in); // on the manager of the first input
     }
 
     private NDArray eps(float eps) {
