@@ -29,4 +29,9 @@ public interface Tokenizer {
 
     /** Writes the tokenizer as JSON (HuggingFace {@code tokenizer.json} format for BPE) atomically. */
     void save(Path file) throws IOException;
+
+    /** Encodes many texts, in input order, using all cores; implementations may share a cache across threads. */
+    default int[][] encodeBatch(java.util.List<String> texts) {
+        return texts.parallelStream().map(this::encode).toArray(int[][]::new);
+    }
 }
