@@ -302,10 +302,33 @@ public record ModelConfig(
         if (!missing.isEmpty()) {
             throw new IllegalArgumentException(source + ": missing model config keys " + missing);
         }
+        checkEnum(o, "mlp", MlpKind.values(), source);
+        checkEnum(o, "norm", NormKind.values(), source);
+        checkEnum(o, "positions", PositionKind.values(), source);
         try {
             return GSON.fromJson(o, ModelConfig.class);
-        } catch (JsonParseException | NullPointerException e) {
+        } catch (RuntimeException e) {
+            // Gson wraps the compact constructor's IllegalArgumentException: surface its message
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof IllegalArgumentException) {
+                    throw new IllegalArgumentException(source + ": " + t.getMessage(), e);
+                }
+            }
             throw new IllegalArgumentException(source + ": bad model config value (" + e.getMessage() + ")", e);
         }
+    }
+
+    private static void checkEnum(JsonObject o, String key, Enum<?>[] values, String source) {
+        JsonElement v = o.get(key);
+        for (Enum<?> e : values) {
+            if (v != null && v.isJsonPrimitive() && e.name().equals(v.getAsString())) {
+                return;
+            }
+        }
+        List<String> names = new ArrayList<>();
+        for (Enum<?> e : values) {
+            names.add(e.name());
+        }
+        throw new IllegalArgumentException(source + ": " + key + " is " + v + ", use one of " + names);
     }
 }
