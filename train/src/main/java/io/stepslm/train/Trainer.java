@@ -1,0 +1,337 @@
+package io.stepslm.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.engine.EngineException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import com.google.gson.JsonObject;
+import io.stepslm.datasets.WindowSource;
+import io.stepslm.model.LanguageModel;
+import io.stepslm.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The training loop (nanoGPT {@code train.py} structure), readable top to bottom in {@link #run}: evaluate and
+ * checkpoint, forward/backward over accumulated micro-batches, unscale and clip, optimizer step, log. Small math
+ * lives in {@link LrSchedule}, {@link GradClip}, {@link LossScaler} and {@link AdamW}. Every step runs in its own
+ * sub-{@link NDManager} so native memory stays flat.
+ */
+public final class Trainer implements AutoCloseable {
+
+    /** Opens a fresh validation stream; each evaluation reads the same first {@code evalBatches} batches of it. */
+    @FunctionalInterface
+    public interface Validation {
+        WindowSource open() throws IOException;
+    }
+
+    /** What {@link #run} ends with. */
+    public record Result(long steps, double lastTrainLoss, double lastValLoss, double bestValLoss, long bestStep,
+                         double trainTokensPerSec, String stopReason, Path lastCheckpoint) {}
+
+    private final LanguageModel model;
+    private final Tokenizer tokenizer;
+    private final TrainConfig config;
+    private final Path runDir;
+    private final PrintStream log;
+    private final double bytesPerToken;
+    private final NDManager base;
+    private final AdamW optimizer;
+    private final LossScaler scaler;
+    private final LrSchedule schedule;
+    private final Checkpoints checkpoints;
+    private final List<String> names;
+    private final AtomicBoolean stopRequested = new AtomicBoolean();
+    private TrainState state;
+
+    /**
+     * @param bytesPerToken UTF-8 bytes per token of the validation text, for bits per byte (0 if unknown)
+     */
+    public Trainer(LanguageModel model, Tokenizer tokenizer, TrainConfig config, Path runDir, PrintStream log, double bytesPerToken)
+            throws IOException {
+        if (config.context() > model.config().contextLength()) {
+            throw new IllegalArgumentException("the training context " + config.context() + " exceeds the model's context length "
+                    + model.config().contextLength() + ": lower --context or use a model with a longer context");
+        }
+        if (tokenizer.vocabSize() > model.config().vocabSize()) {
+            throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize() + " ids but the model only "
+                    + model.config().vocabSize() + ": the checkpoint and the tokenizer do not belong together");
+        }
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.config = config;
+        this.runDir = runDir;
+        this.log = log;
+        this.bytesPerToken = bytesPerToken;
+        Files.createDirectories(runDir);
+        this.base = NDManager.newBaseManager(model.runtime().device());
+        this.names = new ArrayList<>(model.parameters().keySet());
+        this.optimizer = AdamW.of(new ArrayList<>(model.parameters().values()), config);
+        this.scaler = LossScaler.of(config);
+        this.schedule = LrSchedule.of(config);
+        this.checkpoints = new Checkpoints(runDir);
+        this.state = new TrainState(0, 0, scaler.state(), "", Double.POSITIVE_INFINITY, -1, 0, tokenizer.fingerprint(), 0);
+    }
+
+    /** Restores the optimizer, loss scale, counters and metrics of a checkpoint (the model was loaded from it). */
+    public void restore(Path checkpoint) throws IOException {
+        TrainState saved = TrainState.read(checkpoint);
+        if (!saved.tokenizerFingerprint().equals(tokenizer.fingerprint())) {
+            throw new IllegalArgumentException("the checkpoint " + checkpoint + " was trained with another tokenizer (fingerprint "
+                    + saved.tokenizerFingerprint() + ", now " + tokenizer.fingerprint() + "): resume with the checkpoint's own tokenizer");
+        }
+        TrainCheckpoint.restoreOptimizer(checkpoint, optimizer, names, base);
+        scaler.restore(saved.lossScaler());
+        state = saved;
+        Metrics.openAt(runDir, TrainCheckpoint.metricsLines(checkpoint)).close();
+    }
+
+    /** The loader position to open the training stream at (the initial one for a fresh run). */
+    public String loaderState() {
+        return state.loader();
+    }
+
+    /** Asks the loop to save a checkpoint and stop after the current step (Ctrl-C); returns at once. */
+    public void requestStop() {
+        stopRequested.set(true);
+    }
+
+    public Result run(WindowSource train, Validation validation) throws IOException {
+        CountDownLatch finished = new CountDownLatch(1);
+        // Ctrl-C: finish the current step, save a checkpoint, then let the JVM exit (bounded wait)
+        Thread hook = new Thread(() -> {
+            requestStop();
+            try {
+                finished.await(120, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "stepslm-train-ctrl-c");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (Metrics metrics = Metrics.open(runDir)) {
+            return loop(train, validation, metrics);
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is exiting because of Ctrl-C: the hook is already running and waits for us
+            }
+        }
+    }
+
+    private Result loop(WindowSource train, Validation validation, Metrics metrics) throws IOException {
+        final int batch = config.batchSize();
+        final int t = config.context();
+        final long startStep = state.step();
+        long step = startStep;
+        long tokensSeen = state.tokensSeen();
+        double elapsed = state.elapsedSeconds(); // seconds spent in training steps (not evaluation)
+        double bestValLoss = state.bestValLoss();
+        long bestStep = state.bestStep();
+        int evalsWithoutImprovement = state.evalsWithoutImprovement();
+        double lastTrainLoss = Double.NaN;
+        double lastValLoss = Double.NaN;
+        Path lastCheckpoint = null;
+        String stopReason = "finished " + config.maxSteps() + " steps";
+        double intervalSeconds = 0;
+        int intervalSteps = 0;
+        double intervalLoss = 0;
+        log.println("training " + model.parameterCount() + " parameters on " + model.runtime().device() + ", "
+                + config.tokensPerStep() + " tokens per step, steps " + startStep + " -> " + config.maxSteps());
+
+        while (true) {
+            boolean stopNow = stopRequested.get();
+            boolean last = step >= config.maxSteps() || stopNow;
+
+            // ---- evaluate and checkpoint ------------------------------------------------------------------
+            boolean resumedHere = step == startStep && startStep > 0; // the checkpoint we resumed already holds these
+            if (!resumedHere && (step % config.evalInterval() == 0 || last)) {
+                lastValLoss = evaluate(validation);
+                boolean improved = lastValLoss < bestValLoss;
+                if (improved) {
+                    bestValLoss = lastValLoss;
+                    bestStep = step;
+                    evalsWithoutImprovement = 0;
+                } else {
+                    evalsWithoutImprovement++;
+                }
+                JsonObject e = new JsonObject();
+                e.addProperty("type", "eval");
+                e.addProperty("step", step);
+                e.addProperty("valLoss", lastValLoss);
+                e.addProperty("perplexity", Math.exp(lastValLoss));
+                if (bytesPerToken > 0) {
+                    e.addProperty("bitsPerByte", lastValLoss / Math.log(2) / bytesPerToken);
+                }
+                metrics.add(e);
+                log.printf("step %d: val loss %.4f, perplexity %.2f%s%s%n", step, lastValLoss, Math.exp(lastValLoss),
+                        bytesPerToken > 0 ? String.format(", %.4f bits/byte", lastValLoss / Math.log(2) / bytesPerToken) : "",
+                        improved ? " (best)" : "");
+                TrainingReport.write(runDir, metrics, "stepslm training run: " + runDir.toAbsolutePath().getFileName(), config.toJson());
+                state = new TrainState(step, tokensSeen, scaler.state(), train.state().toJson(), bestValLoss, bestStep,
+                        evalsWithoutImprovement, tokenizer.fingerprint(), elapsed);
+                if (improved && step > 0) {
+                    TrainState best = state;
+                    checkpoints.saveBest(folder -> TrainCheckpoint.write(folder, model, tokenizer, config, optimizer, names, best, metrics.lines()));
+                }
+                if (config.earlyStopPatience() > 0 && evalsWithoutImprovement >= config.earlyStopPatience()) {
+                    stopReason = "early stop: no better validation loss in " + evalsWithoutImprovement + " evaluations";
+                    last = true;
+                }
+            }
+            if (!resumedHere && step > startStep && (step % config.checkpointInterval() == 0 || last)) {
+                TrainState now = new TrainState(step, tokensSeen, scaler.state(), train.state().toJson(), bestValLoss, bestStep,
+                        evalsWithoutImprovement, tokenizer.fingerprint(), elapsed);
+                state = now;
+                lastCheckpoint = checkpoints.save(step, folder -> TrainCheckpoint.write(folder, model, tokenizer, config, optimizer, names, now,
+                        metrics.lines()), config.keepCheckpoints());
+            }
+            if (last) {
+                if (stopNow) {
+                    stopReason = "interrupted at step " + step + (lastCheckpoint != null ? ", checkpoint saved to " + lastCheckpoint : "");
+                }
+                break;
+            }
+
+            long t0 = System.nanoTime();
+            double lr = schedule.at(step);
+            double lossSum = 0;
+            double norm;
+            try (NDManager sm = base.newSubManager()) {
+                // Dropout draws from libtorch's global generator: reseeding from (seed, step) makes the step
+                // number the whole RNG state, so a resumed run draws the same masks as an uninterrupted one.
+                Engine.getInstance().setRandomSeed((int) (config.seed() * 1_000_003L + step));
+
+                // ---- forward / backward, accumulated over micro-batches ---------------------------------------
+                // each micro-batch loss is divided by k (and multiplied by the fp16 loss scale) before backward,
+                // so the summed gradient is that of the mean loss over k * B sequences (nanoGPT)
+                NDArray lossFactor = sm.create((float) (scaler.scale() / config.accumulation())); // () array, not a Number: trap 1
+                try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    for (int micro = 0; micro < config.accumulation(); micro++) {
+                        int[][] windows = train.next(batch);
+                        if (windows.length < batch) {
+                            throw new IllegalArgumentException("the training data ended after " + windows.length
+                                    + " windows but a batch needs " + batch + ": use more data or a smaller --batch-size");
+                        }
+                        NDArray[] xy = inputsAndTargets(sm, windows, t); // (B, T) each
+                        NDArray loss = model.loss(xy[0], xy[1], true); // () FP32
+                        collector.backward(loss.mul(lossFactor));
+                        lossSum += loss.getFloat();
+                    }
+                } catch (EngineException e) {
+                    throw outOfMemoryOr(e);
+                }
+
+                // ---- unscale, clip, check -----------------------------------------------------------------
+                List<NDArray> grads = new ArrayList<>(model.gradients(sm).values());
+                if (scaler.scale() != 1) {
+                    for (NDArray g : grads) {
+                        g.muli(1 / scaler.scale()); // gradients take no part in autograd: a Number is safe here
+                    }
+                }
+                norm = GradClip.clip(grads, config.gradClip());
+                boolean finite = Double.isFinite(norm) && Double.isFinite(lossSum);
+
+                // ---- optimizer step (skipped on inf/NaN: the loss scaler halves its scale) -----------------------
+                if (scaler.update(finite)) {
+                    optimizer.step(grads, lr, sm);
+                } else {
+                    log.printf("step %d: non-finite loss or gradient, step skipped%s%n", step,
+                            scaler.isDynamic() ? String.format(" (loss scale now %.0f)", scaler.scale()) : "");
+                }
+                model.zeroGradients();
+            }
+            step++;
+            tokensSeen += config.tokensPerStep();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            elapsed += seconds;
+            lastTrainLoss = lossSum / config.accumulation();
+
+            // ---- log --------------------------------------------------------------------------------------------
+            intervalSeconds += seconds;
+            intervalSteps++;
+            intervalLoss += lastTrainLoss;
+            if (step % config.logInterval() == 0 || step == config.maxSteps()) {
+                double tokensPerSec = intervalSteps * config.tokensPerStep() / intervalSeconds;
+                double msPerStep = 1000 * intervalSeconds / intervalSteps;
+                JsonObject r = new JsonObject();
+                r.addProperty("type", "train");
+                r.addProperty("step", step);
+                r.addProperty("loss", intervalLoss / intervalSteps);
+                r.addProperty("lr", lr);
+                r.addProperty("gradNorm", norm);
+                r.addProperty("tokensPerSec", tokensPerSec);
+                r.addProperty("msPerStep", msPerStep);
+                r.addProperty("lossScale", scaler.scale());
+                metrics.add(r);
+                log.println(ProgressLine.format(step, config.maxSteps(), intervalLoss / intervalSteps, lr, norm, tokensPerSec, msPerStep, 0));
+                intervalSeconds = 0;
+                intervalSteps = 0;
+                intervalLoss = 0;
+            }
+        }
+        double tokensPerSec = elapsed > 0 ? (tokensSeen - 0.0) / elapsed : 0;
+        return new Result(step, lastTrainLoss, lastValLoss, bestValLoss, bestStep, tokensPerSec, stopReason, lastCheckpoint);
+    }
+
+    /** Mean loss over the first {@code evalBatches} batches of a fresh validation stream, without gradients. */
+    public double evaluate(Validation validation) throws IOException {
+        double sum = 0;
+        long windows = 0;
+        try (WindowSource source = validation.open()) {
+            for (int b = 0; b < config.evalBatches() && source.hasNext(); b++) {
+                int[][] batch = source.next(config.batchSize());
+                try (NDManager sm = base.newSubManager()) {
+                    NDArray[] xy = inputsAndTargets(sm, batch, source.windowLength() - 1);
+                    NDArray loss = model.loss(xy[0], xy[1], false); // () mean over the batch
+                    sum += loss.getFloat() * batch.length;
+                    windows += batch.length;
+                } catch (EngineException e) {
+                    throw outOfMemoryOr(e);
+                }
+            }
+        }
+        if (windows == 0) {
+            throw new IllegalArgumentException("the validation split holds less than one window of context + 1 = "
+                    + (config.context() + 1) + " tokens: use a larger validation fraction or a smaller --context");
+        }
+        return sum / windows;
+    }
+
+    /** Windows of T + 1 ids -> inputs (B, T) and targets (B, T), int32, in {@code sm}. */
+    static NDArray[] inputsAndTargets(NDManager sm, int[][] windows, int t) {
+        int b = windows.length;
+        int[] x = new int[b * t];
+        int[] y = new int[b * t];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(windows[i], 0, x, i * t, t);
+            System.arraycopy(windows[i], 1, y, i * t, t);
+        }
+        return new NDArray[] {sm.create(x, new Shape(b, t)), sm.create(y, new Shape(b, t))};
+    }
+
+    private RuntimeException outOfMemoryOr(EngineException e) {
+        String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        if (m.contains("out of memory") || m.contains("can't allocate") || m.contains("alloc")) {
+            return new IllegalArgumentException("out of memory with batch size " + config.batchSize() + " x context " + config.context()
+                    + ": lower --batch-size and raise accumulation (same effective batch), or use a smaller model", e);
+        }
+        return e;
+    }
+
+    @Override
+    public void close() {
+        optimizer.close();
+        base.close();
+    }
+}

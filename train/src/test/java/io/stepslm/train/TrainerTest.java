@@ -1,0 +1,162 @@
+package io.stepslm.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import io.stepslm.datasets.BuiltinCorpus;
+import io.stepslm.datasets.LoaderState;
+import io.stepslm.model.Checkpoint;
+import io.stepslm.model.LanguageModel;
+import io.stepslm.model.ModelConfig;
+import io.stepslm.model.ModelRuntime;
+import io.stepslm.model.ReferenceKernels;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+
+    static final ByteTestTokenizer TOKENIZER = new ByteTestTokenizer();
+    static final int[] IDS = TOKENIZER.encode(BuiltinCorpus.text().substring(0, 60_000));
+    static final int[] TRAIN = Arrays.copyOfRange(IDS, 0, 54_000);
+    static final int[] VAL = Arrays.copyOfRange(IDS, 54_000, IDS.length);
+
+    @TempDir
+    Path dir;
+
+    /** 2 blocks of width 32 with dropout, so that resuming must also reproduce the dropout masks. */
+    static LanguageModel tinyModel() {
+        return LanguageModel.create(ModelConfig.gpt(TOKENIZER.vocabSize(), 16, 2, 2, 32, 0.1, false),
+                ModelRuntime.cpu(new ReferenceKernels()));
+    }
+
+    static TrainConfig config(String json) {
+        return TrainConfig.tiny().withOverrides(com.google.gson.JsonParser.parseString(json).getAsJsonObject(), "test");
+    }
+
+    static Trainer.Result train(LanguageModel model, TrainConfig c, Path run, PrintStream log, Path resume) throws IOException {
+        try (Trainer trainer = new Trainer(model, TOKENIZER, c, run, log, 1.0)) {
+            LoaderState start = LoaderState.initial(c.seed());
+            if (resume != null) {
+                trainer.restore(resume);
+                start = LoaderState.fromJson(trainer.loaderState());
+            }
+            return trainer.run(TokenWindows.random(TRAIN, c.context(), start), () -> TokenWindows.sequential(VAL, c.context()));
+        }
+    }
+
+    static List<Double> field(Path run, String type, String name) throws IOException {
+        List<Double> values = new ArrayList<>();
+        try (Metrics m = Metrics.open(run)) {
+            for (JsonObject r : m.records()) {
+                if (r.get("type").getAsString().equals(type)) {
+                    values.add(r.get(name).getAsDouble());
+                }
+            }
+        }
+        return values;
+    }
+
+    static PrintStream quiet() {
+        return new PrintStream(OutputStream.nullOutputStream());
+    }
+
+    /** A log that calls {@code onLine} for every line printed, to act in the middle of a run (like Ctrl-C). */
+    static PrintStream watching(Consumer<String> onLine) {
+        return new PrintStream(new OutputStream() {
+            final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
+            @Override
+            public void write(int b) {
+                if (b == '\n') {
+                    onLine.accept(line.toString(StandardCharsets.UTF_8));
+                    line.reset();
+                } else {
+                    line.write(b);
+                }
+            }
+        }, true);
+    }
+
+    @Test
+    void accumulatedMicroBatchesEqualOneBigBatch() throws IOException {
+        // one step without clipping: the logged loss and (pre-clip) gradient norm of 2 x 4 sequences accumulated
+        // must equal those of one batch of 8 (the same 8 windows: random offsets come from the sample counter)
+        String common = "\"maxSteps\": 1, \"warmupSteps\": 0, \"logInterval\": 1, \"gradClip\": 0, \"evalInterval\": 100, \"checkpointInterval\": 100";
+        // same seed, so identical initial weights; no dropout, so both see the same network
+        try (LanguageModel a = noDropout(tinyModel()); LanguageModel b = noDropout(tinyModel())) {
+            train(a, config("{" + common + ", \"batchSize\": 8, \"accumulation\": 1}"), dir.resolve("big"), quiet(), null);
+            train(b, config("{" + common + ", \"batchSize\": 4, \"accumulation\": 2}"), dir.resolve("acc"), quiet(), null);
+        }
+        double lossBig = field(dir.resolve("big"), "train", "loss").get(0);
+        double lossAcc = field(dir.resolve("acc"), "train", "loss").get(0);
+        double normBig = field(dir.resolve("big"), "train", "gradNorm").get(0);
+        double normAcc = field(dir.resolve("acc"), "train", "gradNorm").get(0);
+        assertEquals(lossBig, lossAcc, 1e-5);
+        assertEquals(normBig, normAcc, 1e-5 * normBig);
+        assertTrue(normBig > 0.01, "gradient norm " + normBig);
+    }
+
+    private static LanguageModel noDropout(LanguageModel m) {
+        LanguageModel copy = LanguageModel.create(m.config().withDropout(0), m.runtime());
+        m.close();
+        return copy;
+    }
+
+    @Test
+    void resumeIsBitExactOnCpu() throws IOException {
+        TrainConfig c = config("{\"maxSteps\": 16, \"logInterval\": 1, \"evalInterval\": 8, \"checkpointInterval\": 8, \"evalBatches\": 2}");
+        try (LanguageModel m = tinyModel()) {
+            train(m, c, dir.resolve("straight"), quiet(), null);
+        }
+        // the same run stopped at step 8 by the Ctrl-C path (requestStop), then resumed from its checkpoint
+        Path run = dir.resolve("stopped");
+        Trainer[] current = new Trainer[1];
+        try (LanguageModel m = tinyModel(); Trainer trainer = new Trainer(m, TOKENIZER, c, run, watching(line -> {
+            if (line.startsWith("step 6/")) {
+                current[0].requestStop(); // arrives mid-run; the loop stops at the next step boundary
+            }
+        }), 1.0)) {
+            current[0] = trainer;
+            Trainer.Result r = trainer.run(TokenWindows.random(TRAIN, c.context(), LoaderState.initial(c.seed())),
+                    () -> TokenWindows.sequential(VAL, c.context()));
+            assertEquals(6, r.steps());
+            assertTrue(r.stopReason().startsWith("interrupted"), r.stopReason());
+        }
+        Path checkpoint = Checkpoints.resolveResume(run);
+        assertEquals("step-000006", checkpoint.getFileName().toString());
+        try (LanguageModel m = Checkpoint.load(checkpoint.resolve(TrainCheckpoint.MODEL), ModelRuntime.cpu(new ReferenceKernels()))) {
+            train(m, TrainCheckpoint.config(checkpoint), run, quiet(), checkpoint);
+        }
+        List<Double> straight = field(dir.resolve("straight"), "train", "loss");
+        List<Double> resumed = field(run, "train", "loss");
+        assertEquals(16, straight.size());
+        assertEquals(straight, resumed); // bit-identical, every step before and after the interruption
+        assertEquals(field(dir.resolve("straight"), "eval", "valLoss").get(2), field(run, "eval", "valLoss").get(field(run, "eval", "valLoss").size() - 1));
+    }
+
+    @Test
+    void nonFiniteLossesStopWithAMessageAndKeepTheLastGoodCheckpoint() throws IOException {
+        // a learning rate of 1e30 turns the weights into inf/NaN after the first steps
+        TrainConfig c = config("{\"maxSteps\": 40, \"learningRate\": 1e30, \"minLearningRate\": 1e29, \"gradClip\": 0, "
+                + "\"checkpointInterval\": 1, \"evalInterval\": 100, \"maxBadSteps\": 3, \"warmupSteps\": 0}");
+        Path run = dir.resolve("nan");
+        try (LanguageModel m = tinyModel()) {
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> train(m, c, run, quiet(), null));
+            assertTrue(e.getMessage().contains("3 training steps in a row"), e.getMessage());
+        }
+        assertTrue(Files.isRegularFile(Checkpoints.resolveResume(run).resolve(TrainState.FILE)));
+    }
+}
