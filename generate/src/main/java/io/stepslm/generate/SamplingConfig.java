@@ -41,7 +41,7 @@ public record SamplingConfig(int maxNewTokens, double temperature, int topK, dou
         return temperature == 0 || topK == 1;
     }
 
-    public SamplingConfig withMaxNewTokens(int n) {
-        return new SamplingConfig(n, temperature, topK, topP, seed);
+    public SamplingConfig withSeed(long newSeed) {
+        return new SamplingConfig(maxNewTokens, temperature, topK, topP, newSeed);
     }
 }
