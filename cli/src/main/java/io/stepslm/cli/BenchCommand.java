@@ -1,0 +1,25 @@
+package io.stepslm.cli;
+
+import picocli.CommandLine.Command;
+
+/**
+ * {@code stepslm bench}: the group of benchmark commands, one class each. Add a benchmark by listing its class in
+ * {@code subcommands} (one line, keep the others).
+ */
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = "Benchmarks that print figures next to a peer measured in the same run.",
+        subcommands = {ModelBenchCommand.class},
+        footer = {"", "Examples:", "  stepslm bench model", "  stepslm bench model --models char-tiny --threads 1"})
+public final class BenchCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                "name a benchmark, e.g. `stepslm bench model`");
+    }
+}

@@ -1,0 +1,279 @@
+package io.stepslm.cli;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import io.stepslm.model.CpuThreads;
+import io.stepslm.model.DeviceSetting;
+import io.stepslm.model.KernelChoice;
+import io.stepslm.model.Kernels;
+import io.stepslm.model.LanguageModel;
+import io.stepslm.model.ModelConfig;
+import io.stepslm.model.ModelRuntime;
+import io.stepslm.model.Precision;
+import io.stepslm.train.AdamW;
+import io.stepslm.train.GradClip;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code stepslm bench model}: training throughput of the model on this machine next to the PyTorch reference of the
+ * same architecture run in the same invocation ({@code ../shared/anchors/torch_reference.py}). For each model,
+ * kernel implementation and thread count it times {@code --iters} training iterations after {@code --warmup}, each
+ * split into forward+backward and the rest of a training step (global-norm clip 1.0, AdamW, zero gradients), which
+ * is exactly what torch_reference.py times per iteration; the ratio to PyTorch uses the full step.
+ */
+@Command(
+        name = "model",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {"Forward+backward (and full training step) tokens/s for model presets, reference and fused",
+                "kernels, 1 and 2 threads, next to PyTorch (torch_reference.py, its best thread count) as a ratio.",
+                "Random tokens; dropout 0 in both; the PyTorch peer needs `bash ../shared/anchors/setup_torch_cpu.sh`."},
+        footer = {"", "Examples:",
+                "  stepslm bench model",
+                "  stepslm bench model --models char-tiny --kernels fused --threads 1 --iters 100",
+                "  stepslm bench model --models char-small-steps --batch 16 --no-torch",
+                "  bench/model.sh   (runs the PyTorch setup first when needed)"})
+public final class ModelBenchCommand implements Callable<Integer> {
+
+    @Option(names = "--models", split = ",", description = "Presets (default: ${DEFAULT-VALUE}).",
+            defaultValue = "char-tiny,char-tiny-steps,char-small,char-small-steps")
+    List<String> models;
+
+    @Option(names = "--kernels", split = ",", description = "fused and/or reference (default: ${DEFAULT-VALUE}).",
+            defaultValue = "fused,reference")
+    List<String> kernels;
+
+    @Option(names = "--threads", split = ",", description = "libtorch intra-op thread counts (default: ${DEFAULT-VALUE}).",
+            defaultValue = "1,2")
+    List<Integer> threads;
+
+    @Option(names = "--precision", description = "fp32, fp16 or bf16 matmuls/attention (default: ${DEFAULT-VALUE}).",
+            defaultValue = "fp32")
+    String precision;
+
+    @Option(names = "--device", description = "cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).", defaultValue = "cpu")
+    String device;
+
+    @Option(names = "--batch", description = "Batch size; 0 = 12 for char-tiny (nanoGPT's CPU recipe), 8 otherwise.",
+            defaultValue = "0")
+    int batch;
+
+    @Option(names = "--iters", description = "Timed iterations; 0 = 60 for char-tiny, 6 for larger models.",
+            defaultValue = "0")
+    int iters;
+
+    @Option(names = "--warmup", description = "Untimed iterations first (default: ${DEFAULT-VALUE}).", defaultValue = "5")
+    int warmup;
+
+    @Option(names = "--vocab", description = "Vocabulary size, character level (default: ${DEFAULT-VALUE}).",
+            defaultValue = "65")
+    int vocab;
+
+    @Option(names = "--anchors", description = "Folder of torch_reference.py and setup_torch_cpu.sh "
+            + "(default: ${DEFAULT-VALUE}).", defaultValue = "../shared/anchors")
+    Path anchors;
+
+    @Option(names = "--torch-env", description = "env.sh written by setup_torch_cpu.sh (default: ${DEFAULT-VALUE}).",
+            defaultValue = "/tmp/anchors/torch/env.sh")
+    Path torchEnv;
+
+    @Option(names = "--torch-threads", split = ",", description = "PyTorch thread counts to try; the best is "
+            + "the peer (default: ${DEFAULT-VALUE}).", defaultValue = "1,2")
+    List<Integer> torchThreads;
+
+    @Option(names = "--no-torch", description = "Skip the PyTorch peer.")
+    boolean noTorch;
+
+    /** One measured configuration. */
+    record Result(String model, String kernels, int threads, double fwdBwdTokS, double stepTokS, double msPerStep) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Precision prec = Precision.parse(precision);
+        DeviceSetting dev = new DeviceSetting(device);
+        List<KernelChoice> choices = kernels.stream().map(KernelChoice::parse).toList();
+        for (String m : models) {
+            ModelConfig.preset(m, vocab); // validates names before any long run
+        }
+        for (int t : threads) {
+            new CpuThreads(t); // validates
+        }
+        boolean torch = !noTorch && torchAvailable();
+        String machine = machine();
+        System.out.printf(Locale.ROOT, "stepslm bench model: %s, libtorch %s, device %s, precision %s%n", machine,
+                Engine.getEngine("PyTorch").getVersion(), dev.spec(), prec.id());
+        System.out.printf(Locale.ROOT, "%-17s %8s %7s %-9s %3s %12s %12s %9s%n", "model", "params", "BxT",
+                "kernels", "thr", "fwd+bwd t/s", "step t/s", "ms/step");
+        Map<String, Double> torchBest = new LinkedHashMap<>();
+        List<Result> results = new ArrayList<>();
+        int before = CpuThreads.current();
+        try (NDManager root = NDManager.newBaseManager(dev.resolve())) {
+            for (String name : models) {
+                ModelConfig config = ModelConfig.preset(name, vocab).withDropout(0.0);
+                int b = batch > 0 ? batch : name.startsWith("char-tiny") ? 12 : 8;
+                int t = config.contextLength();
+                int n = iters > 0 ? iters : name.startsWith("char-tiny") ? 60 : 6;
+                for (KernelChoice choice : choices) {
+                    Kernels k = choice.open(root, prec, System.out);
+                    for (int th : threads) {
+                        new CpuThreads(th).apply();
+                        Result r = measure(root, name, config, new ModelRuntime(dev.resolve(), k, prec, 1337), b, t, n,
+                                th);
+                        results.add(r);
+                        System.out.printf(Locale.ROOT, "%-17s %7.2fM %7s %-9s %3d %12.0f %12.0f %9.1f%n", name,
+                                paramsOf(config) / 1e6, b + "x" + t, k.name(), th, r.fwdBwdTokS(), r.stepTokS(),
+                                r.msPerStep());
+                    }
+                }
+                if (torch) {
+                    double best = 0;
+                    for (int th : torchThreads) {
+                        double tokS = runTorch(config, name.endsWith("-steps"), b, t, n, th);
+                        System.out.printf(Locale.ROOT, "%-17s %8s %7s %-9s %3d %12s %12.0f %9.1f%n", name, "",
+                                b + "x" + t, "pytorch", th, "-", tokS, 1000.0 * b * t / tokS);
+                        best = Math.max(best, tokS);
+                    }
+                    torchBest.put(name, best);
+                }
+            }
+        } finally {
+            new CpuThreads(before).apply();
+        }
+        if (!torchBest.isEmpty()) {
+            System.out.println();
+            System.out.println("ratio = stepslm full-step tokens/s / PyTorch's best (same work per iteration):");
+            for (Result r : results) {
+                Double peer = torchBest.get(r.model());
+                if (peer != null && peer > 0) {
+                    System.out.printf(Locale.ROOT, "  %-17s %-9s %d thr: %.2fx%n", r.model(), r.kernels(),
+                            r.threads(), r.stepTokS() / peer);
+                }
+            }
+        }
+        return 0;
+    }
+
+    static long paramsOf(ModelConfig c) {
+        return LanguageModel.parameterShapes(c).values().stream().mapToLong(Shape::size).sum();
+    }
+
+    /** Times n training iterations after the warmup; every iteration has its own sub-manager. */
+    Result measure(NDManager root, String name, ModelConfig config, ModelRuntime runtime, int b, int t, int n,
+                   int th) {
+        SplittableRandom random = new SplittableRandom(1);
+        long fwdBwdNanos = 0;
+        long stepNanos = 0;
+        try (LanguageModel model = LanguageModel.create(config, runtime);
+             AdamW adamw = new AdamW(new ArrayList<>(model.parameters().values()), 0.9, 0.99, 1e-8, 0.1)) {
+            for (int i = 0; i < warmup + n; i++) {
+                try (NDManager step = root.newSubManager()) {
+                    long t0 = System.nanoTime();
+                    NDArray x = step.create(tokens(random, b * t), new Shape(b, t)); // (B, T)
+                    NDArray y = step.create(tokens(random, b * t), new Shape(b, t)); // (B, T)
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        gc.backward(model.loss(x, y, true));
+                    }
+                    long t1 = System.nanoTime();
+                    List<NDArray> grads = new ArrayList<>(model.gradients(step).values());
+                    GradClip.clip(grads, 1.0);
+                    adamw.step(grads, 1e-3, step);
+                    model.zeroGradients();
+                    long t2 = System.nanoTime();
+                    if (i >= warmup) {
+                        fwdBwdNanos += t1 - t0;
+                        stepNanos += t2 - t0;
+                    }
+                }
+            }
+        }
+        double tokens = (double) n * b * t;
+        return new Result(name, runtime.kernels().name(), th, tokens / (fwdBwdNanos / 1e9), tokens / (stepNanos / 1e9),
+                stepNanos / 1e6 / n);
+    }
+
+    private int[] tokens(SplittableRandom r, int count) {
+        int[] out = new int[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = r.nextInt(vocab);
+        }
+        return out;
+    }
+
+    private boolean torchAvailable() {
+        Path script = anchors.resolve("torch_reference.py");
+        if (!Files.isRegularFile(script)) {
+            System.out.println("note: no PyTorch peer: " + script + " not found (pass --anchors DIR)");
+            return false;
+        }
+        if (!Files.isRegularFile(torchEnv)) {
+            System.out.println("note: no PyTorch peer: " + torchEnv + " missing; run `bash " + anchors.resolve(
+                    "setup_torch_cpu.sh") + "` (or bench/model.sh, which does) and try again");
+            return false;
+        }
+        return true;
+    }
+
+    /** Runs torch_reference.py on random tokens and returns its training tokens/s (it skips 10 iterations). */
+    double runTorch(ModelConfig c, boolean steps, int b, int t, int n, int th) throws IOException,
+            InterruptedException {
+        String cmd = "source '" + torchEnv + "' && exec /usr/bin/python3 '" + anchors.resolve("torch_reference.py")
+                + "' --threads " + th + " --layers " + plainDepth(c) + " --heads " + c.heads() + " --width " + c.width() + " --context " + t
+                + " --batch " + b + " --iters " + (n + 10) + " --eval-interval 1000000 --eval-iters 1"
+                + " --warmup 1 --vocab " + vocab + (steps ? " --steps" : "");
+        Process p = new ProcessBuilder("bash", "-c", cmd).redirectErrorStream(true).start();
+        String summary = null;
+        StringBuilder all = new StringBuilder();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                all.append(line).append('\n');
+                if (line.contains("\"train_tok_s\"")) {
+                    summary = line;
+                }
+            }
+        }
+        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0 || summary == null) {
+            throw new IOException("torch_reference.py failed (" + cmd + "):\n" + all);
+        }
+        String v = summary.replaceAll(".*\"train_tok_s\":\\s*([0-9.]+).*", "$1");
+        return Double.parseDouble(v);
+    }
+
+    /** Depth D of the plain model: its only step, or the first step of the 3-step recipe (C/2 x D, ...). */
+    static int plainDepth(ModelConfig c) {
+        return c.steps().get(0).depth();
+    }
+
+    static String machine() {
+        String cpu = "unknown CPU";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    cpu = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            // not Linux: the processor count is still printed
+        }
+        return cpu + ", " + Runtime.getRuntime().availableProcessors() + " logical CPUs";
+    }
+}
