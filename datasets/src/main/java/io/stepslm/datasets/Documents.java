@@ -32,6 +32,8 @@ public final class Documents implements Iterator<Document>, Closeable {
     private final DataReport report;
     private int fileIndex = -1;
     private SourceFile current;
+    private SourceStats currentStats;
+    private SourceStats lastStats;
     private Document ahead;
     private long bytesOfClosedFiles;
 
@@ -150,7 +152,8 @@ public final class Documents implements Iterator<Document>, Closeable {
                     }
                     fileIndex++;
                     Path f = files.get(fileIndex);
-                    current = new SourceFile(f, spec, report.add(f.toString(), Files.size(f)));
+                    currentStats = report.add(f.toString(), Files.size(f));
+                    current = new SourceFile(f, spec, currentStats);
                 }
                 ahead = current.next();
                 if (ahead == null) {
@@ -172,7 +175,16 @@ public final class Documents implements Iterator<Document>, Closeable {
         }
         Document d = ahead;
         ahead = null;
+        lastStats = currentStats;
         return d;
+    }
+
+    /** Accounting of the file that the last document returned by {@link #next()} came from. */
+    SourceStats statsOfLast() {
+        if (lastStats == null) {
+            throw new IllegalStateException("no document was read yet");
+        }
+        return lastStats;
     }
 
     @Override

@@ -1,0 +1,321 @@
+package io.stepslm.datasets;
+
+import io.stepslm.tokenizer.Tokenizer;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+/**
+ * Writes token ids of one side of the split into numbered shards ({@code train_000000.bin}, ...), and
+ * {@link #prepare} writes a whole corpus once: read, split by document, tokenize on worker threads in order,
+ * append {@code <|endoftext|>} after each document, shard, and describe it all in {@code manifest.json}. Everything
+ * is written into a temporary folder beside the output, renamed into place only when complete.
+ */
+public final class ShardWriter implements Closeable {
+    private static final int BATCH_CHARS = 1 << 20;
+
+    private final Path dir;
+    private final Split.Part part;
+    private final Tokenizer tokenizer;
+    private final int bytesPerToken;
+    private final long shardTokens;
+    private final List<Manifest.ShardEntry> written = new ArrayList<>();
+    private final ByteBuffer buffer = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+    private FileChannel channel;
+    private Path current;
+    private long inShard;
+    private long total;
+    private long documents;
+
+    ShardWriter(Path dir, Split.Part part, Tokenizer tokenizer, long shardTokens) {
+        this.dir = dir;
+        this.part = part;
+        this.tokenizer = tokenizer;
+        this.bytesPerToken = ShardHeader.bytesPerToken(tokenizer.vocabSize());
+        this.shardTokens = shardTokens;
+    }
+
+    /** Appends ids (a document piece, with its end-of-text id when it is the last piece). */
+    void write(int[] ids) throws IOException {
+        for (int id : ids) {
+            if (id < 0 || id >= tokenizer.vocabSize()) {
+                throw new IllegalStateException("the tokenizer produced id " + id + " outside its vocabulary of " + tokenizer.vocabSize());
+            }
+            if (channel == null) {
+                openShard();
+            }
+            if (buffer.remaining() < bytesPerToken) {
+                flush();
+            }
+            if (bytesPerToken == 2) {
+                buffer.putShort((short) id);
+            } else {
+                buffer.putInt(id);
+            }
+            inShard++;
+            total++;
+            if (inShard == shardTokens) {
+                closeShard();
+            }
+        }
+    }
+
+    void addDocument() {
+        documents++;
+    }
+
+    long tokens() {
+        return total;
+    }
+
+    long documents() {
+        return documents;
+    }
+
+    List<Manifest.ShardEntry> shards() {
+        return List.copyOf(written);
+    }
+
+    private void openShard() throws IOException {
+        current = dir.resolve(String.format("%s_%06d.bin", part.shortName(), written.size()));
+        channel = FileChannel.open(current, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        channel.write(header(0), 0);
+        channel.position(ShardHeader.BYTES);
+        inShard = 0;
+    }
+
+    private ByteBuffer header(long count) {
+        return new ShardHeader(ShardHeader.VERSION, bytesPerToken, count, tokenizer.vocabSize(), tokenizer.endOfTextId(), tokenizer.fingerprint()).encode();
+    }
+
+    private void flush() throws IOException {
+        buffer.flip();
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+        buffer.clear();
+    }
+
+    private void closeShard() throws IOException {
+        flush();
+        ByteBuffer h = header(inShard);
+        while (h.hasRemaining()) {
+            channel.write(h, h.position());
+        }
+        channel.force(true);
+        channel.close();
+        channel = null;
+        written.add(new Manifest.ShardEntry(current.getFileName().toString(), part.shortName(), inShard, Files.size(current), sha256(current)));
+    }
+
+    static String sha256(Path file) throws IOException {
+        MessageDigest md = Split.sha256();
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (channel != null) {
+            closeShard();
+        }
+    }
+
+    private record Pending(String text, boolean last, Split.Part part, SourceStats stats) {}
+
+    /**
+     * Tokenizes the corpus into shards under {@code outDir} and returns the manifest written there. A failure leaves
+     * no {@code outDir} (and an existing one untouched). Per-source counts go to {@code report}.
+     */
+    public static Manifest prepare(SourceSpec spec, Tokenizer tokenizer, PrepareConfig config, Path outDir, Progress progress, DataReport report)
+            throws IOException {
+        Path out = outDir.toAbsolutePath().normalize();
+        if (Files.exists(out) && !config.overwrite()) {
+            throw new IOException(out + " already exists: choose another --out, or pass --force to replace it once the new data is complete");
+        }
+        List<Path> files = Documents.resolve(spec.inputs());
+        long totalBytes = 0;
+        for (Path f : files) {
+            totalBytes += Files.size(f);
+        }
+        Path parent = out.getParent();
+        Files.createDirectories(parent);
+        Path tmp = Files.createTempDirectory(parent, "." + out.getFileName() + ".tmp-");
+        ExecutorService pool = config.threads() > 1 ? Executors.newFixedThreadPool(config.threads(), r -> {
+            Thread t = new Thread(r, "stepslm-prepare");
+            t.setDaemon(true);
+            return t;
+        }) : null;
+        boolean ok = false;
+        Map<Split.Part, ShardWriter> writers = new EnumMap<>(Split.Part.class);
+        for (Split.Part p : Split.Part.values()) {
+            writers.put(p, new ShardWriter(tmp, p, tokenizer, config.shardTokens()));
+        }
+        try (Documents docs = Documents.open(spec, files, report)) {
+            Split.Part carry = Split.Part.TRAIN;
+            long tokens = 0;
+            while (true) {
+                List<Pending> batch = new ArrayList<>();
+                long chars = 0;
+                while (chars < BATCH_CHARS && docs.hasNext()) {
+                    Document d = docs.next();
+                    if (d.piece() == 0) {
+                        carry = config.split().partOf(d.source(), d.text());
+                    }
+                    batch.add(new Pending(d.text(), d.last(), carry, docs.statsOfLast()));
+                    chars += d.text().length() + 1;
+                }
+                if (batch.isEmpty()) {
+                    break;
+                }
+                int[][] ids = tokenize(batch, tokenizer, pool, config.threads());
+                for (int i = 0; i < ids.length; i++) {
+                    Pending p = batch.get(i);
+                    ShardWriter w = writers.get(p.part());
+                    w.write(ids[i]);
+                    tokens += ids[i].length;
+                    p.stats().addTokens(ids[i].length + (p.last() ? 1 : 0));
+                    if (p.last()) {
+                        w.write(new int[] {tokenizer.endOfTextId()});
+                        w.addDocument();
+                        tokens++;
+                    }
+                }
+                progress.update(docs.bytesRead(), totalBytes, tokens);
+            }
+            for (ShardWriter w : writers.values()) {
+                w.close();
+            }
+            progress.update(totalBytes, totalBytes, tokens);
+            if (writers.get(Split.Part.TRAIN).tokens() + writers.get(Split.Part.VALIDATION).tokens() == 0) {
+                throw new IllegalArgumentException("the inputs " + spec.inputs() + " hold no document (all empty or skipped): check the paths, "
+                        + "the --format and, for JSONL, the --field");
+            }
+            List<Manifest.PartEntry> parts = new ArrayList<>();
+            List<Manifest.ShardEntry> shards = new ArrayList<>();
+            for (Split.Part p : Split.Part.values()) {
+                ShardWriter w = writers.get(p);
+                parts.add(new Manifest.PartEntry(p.shortName(), w.tokens(), w.documents(), w.shards().size()));
+                shards.addAll(w.shards());
+            }
+            List<Manifest.SourceEntry> sources = new ArrayList<>();
+            for (SourceStats s : report.sources()) {
+                sources.add(new Manifest.SourceEntry(s.source(), s.bytes(), s.sha256(), s.documents(), s.tokens(), s.skipped(), s.empty(), s.repaired()));
+            }
+            Manifest m = new Manifest(Manifest.VERSION, tokenizer.fingerprint(), tokenizer.vocabSize(), tokenizer.endOfTextId(),
+                    ShardHeader.bytesPerToken(tokenizer.vocabSize()), spec.format().name(), spec.jsonField(), config.split().toString(),
+                    parts, shards, sources, Instant.now().toString());
+            m.write(tmp);
+            install(tmp, out);
+            ok = true;
+            return m;
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        } finally {
+            if (pool != null) {
+                pool.shutdownNow();
+            }
+            if (!ok) {
+                for (ShardWriter w : writers.values()) {
+                    try {
+                        if (w.channel != null) {
+                            w.channel.close();
+                        }
+                    } catch (IOException ignored) {
+                        // the folder is deleted below
+                    }
+                }
+                deleteTree(tmp);
+            }
+        }
+    }
+
+    private static int[][] tokenize(List<Pending> batch, Tokenizer tokenizer, ExecutorService pool, int threads) throws IOException {
+        if (pool == null) {
+            int[][] out = new int[batch.size()][];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = tokenizer.encode(batch.get(i).text());
+            }
+            return out;
+        }
+        // Contiguous slices, one per thread, joined in order: order-preserving and cheap to hand off.
+        int n = batch.size();
+        int[][] out = new int[n][];
+        List<Future<?>> fs = new ArrayList<>();
+        int per = (n + threads - 1) / threads;
+        for (int start = 0; start < n; start += per) {
+            int s = start;
+            int e = Math.min(n, start + per);
+            fs.add(pool.submit(() -> {
+                for (int i = s; i < e; i++) {
+                    out[i] = tokenizer.encode(batch.get(i).text());
+                }
+            }));
+        }
+        try {
+            for (Future<?> f : fs) {
+                f.get();
+            }
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IOException("tokenization failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while tokenizing", e);
+        }
+        return out;
+    }
+
+    /** Moves the finished folder into place; an old one is renamed away first and deleted only afterwards. */
+    private static void install(Path tmp, Path out) throws IOException {
+        Path old = null;
+        if (Files.exists(out)) {
+            old = out.resolveSibling("." + out.getFileName() + ".old-" + System.nanoTime());
+            Files.move(out, old, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+        if (old != null) {
+            deleteTree(old);
+        }
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
