@@ -1,0 +1,157 @@
+package io.stepslm.tokenizer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * Training input from files and folders: UTF-8 text read in blocks, so memory does not grow with the file size.
+ * Invalid UTF-8 becomes U+FFFD and is counted (a warning, not a failure). Blocks are cut only where a space follows
+ * a non-space: no GPT-2 or cl100k pre-token spans such a place, so counting blocks separately changes nothing.
+ */
+final class CorpusFiles {
+
+    private static final int BLOCK_CHARS = 1 << 20;
+
+    private final List<Path> files;
+    private long invalidSequences;
+    private long bytes;
+
+    private CorpusFiles(List<Path> files) {
+        this.files = files;
+    }
+
+    /** The regular files under the inputs (folders recursively, hidden entries skipped), in a stable order. */
+    static CorpusFiles of(List<Path> inputs) throws IOException {
+        if (inputs.isEmpty()) {
+            throw new IllegalArgumentException("no input given: pass at least one file or folder of UTF-8 text");
+        }
+        List<Path> files = new ArrayList<>();
+        for (Path in : inputs) {
+            if (!Files.exists(in)) {
+                throw new NoSuchFileException(in.toString(), null, "input does not exist (check the path)");
+            }
+            if (Files.isDirectory(in)) {
+                try (Stream<Path> walk = Files.walk(in)) {
+                    walk.filter(Files::isRegularFile)
+                            .filter(p -> !in.relativize(p).toString().startsWith(".") && !p.getFileName().toString().startsWith("."))
+                            .sorted().forEach(files::add);
+                }
+            } else {
+                files.add(in);
+            }
+        }
+        for (Path f : files) {
+            if (!Files.isReadable(f)) {
+                throw new AccessDeniedException(f.toString(), null, "input is not readable (check its permissions)");
+            }
+        }
+        return new CorpusFiles(files);
+    }
+
+    List<Path> files() {
+        return files;
+    }
+
+    long totalBytes() throws IOException {
+        long n = 0;
+        for (Path f : files) {
+            n += Files.size(f);
+        }
+        return n;
+    }
+
+    long invalidSequences() {
+        return invalidSequences;
+    }
+
+    long bytesRead() {
+        return bytes;
+    }
+
+    /** Calls {@code sink} with blocks of text; a file's text never shares a block with another file's. */
+    void forEachBlock(int keepTail, Consumer<String> sink) throws IOException {
+        for (Path f : files) {
+            readFile(f, keepTail, sink);
+        }
+    }
+
+    private void readFile(Path f, int keepTail, Consumer<String> sink) throws IOException {
+        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.allocate(1 << 16);
+        CharBuffer out = CharBuffer.allocate(1 << 16);
+        StringBuilder text = new StringBuilder(BLOCK_CHARS + (1 << 17));
+        try (InputStream is = Files.newInputStream(f)) {
+            boolean eof = false;
+            while (!eof) {
+                int n = is.read(in.array(), in.position(), in.remaining());
+                if (n < 0) {
+                    eof = true;
+                } else {
+                    in.position(in.position() + n);
+                    bytes += n;
+                }
+                in.flip();
+                while (true) {
+                    CoderResult r = dec.decode(in, out, eof);
+                    if (r.isError()) {
+                        in.position(in.position() + r.length());
+                        flush(out, text);
+                        text.append('\uFFFD');
+                        invalidSequences++;
+                    } else if (r.isOverflow()) {
+                        flush(out, text);
+                    } else {
+                        break;
+                    }
+                }
+                in.compact();
+                flush(out, text);
+                if (text.length() >= BLOCK_CHARS) {
+                    int cut = safeCut(text, text.length() - Math.max(1, keepTail));
+                    if (cut > 0) {
+                        sink.accept(text.substring(0, cut));
+                        text.delete(0, cut);
+                    }
+                }
+            }
+            dec.flush(out);
+            flush(out, text);
+        } catch (IOException e) {
+            throw new IOException(f + ": cannot read (" + e.getMessage() + ")", e);
+        }
+        if (text.length() > 0) {
+            sink.accept(text.toString());
+        }
+    }
+
+    private static void flush(CharBuffer out, StringBuilder text) {
+        out.flip();
+        text.append(out);
+        out.clear();
+    }
+
+    /** The last position at or before {@code from} where a space follows a non-whitespace character, or 0. */
+    static int safeCut(CharSequence s, int from) {
+        for (int p = Math.min(from, s.length() - 1); p > 0; p--) {
+            if (s.charAt(p) == ' ' && !SplitPattern.isWhitespace(s.charAt(p - 1)) && !Character.isHighSurrogate(s.charAt(p - 1))) {
+                return p;
+            }
+        }
+        return 0;
+    }
+}
