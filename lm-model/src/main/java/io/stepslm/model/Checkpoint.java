@@ -44,6 +44,7 @@ public final class Checkpoint {
     public static final String CONFIG_FILE = "config.json";
     public static final String WEIGHTS_FILE = "model.safetensors";
     private static final String CRC_KEY = "stepslm.crc32";
+    private static final String CONFIG_KEY = "stepslm.config";
     private static final long MAX_HEADER = 100L << 20;
 
     private Checkpoint() {
@@ -76,7 +77,7 @@ public final class Checkpoint {
         try {
             try (FileChannel ch = FileChannel.open(weightsTmp, StandardOpenOption.WRITE)) {
                 // the CRC is only known after the data: write the header with a fixed-width placeholder, then again
-                byte[] headerBytes = headerBytes(header, "00000000");
+                byte[] headerBytes = headerBytes(header, "00000000", model.config());
                 ch.position(8L + headerBytes.length);
                 for (NDArray p : params.values()) {
                     ByteBuffer buf = ByteBuffer.allocate(Math.toIntExact(p.getShape().size() * Float.BYTES))
@@ -85,7 +86,7 @@ public final class Checkpoint {
                     crc.update(buf.duplicate());
                     writeFully(ch, buf);
                 }
-                byte[] finalHeader = headerBytes(header, String.format("%08x", crc.getValue()));
+                byte[] finalHeader = headerBytes(header, String.format("%08x", crc.getValue()), model.config());
                 ByteBuffer start = ByteBuffer.allocate(8 + finalHeader.length).order(ByteOrder.LITTLE_ENDIAN);
                 start.putLong(finalHeader.length).put(finalHeader).flip();
                 ch.position(0);
@@ -167,7 +168,7 @@ public final class Checkpoint {
             }
             MappedByteBuffer data = ch.map(FileChannel.MapMode.READ_ONLY, dataStart, dataLen);
             data.order(ByteOrder.LITTLE_ENDIAN);
-            checkCrc(file, header, data);
+            checkMetadata(file, header, data, config);
             return LanguageModel.withValues(config, runtime, (name, shape) -> {
                 long[] r = ranges.get(name);
                 FloatBuffer fb = data.duplicate().order(ByteOrder.LITTLE_ENDIAN)
@@ -213,9 +214,16 @@ public final class Checkpoint {
         }
     }
 
-    private static void checkCrc(Path file, JsonObject header, ByteBuffer data) throws IOException {
+    private static void checkMetadata(Path file, JsonObject header, ByteBuffer data, ModelConfig config)
+            throws IOException {
         JsonObject meta = header.has("__metadata__") && header.get("__metadata__").isJsonObject()
                 ? header.getAsJsonObject("__metadata__") : new JsonObject();
+        if (meta.has(CONFIG_KEY)) {
+            ModelConfig saved = ModelConfig.fromJson(meta.get(CONFIG_KEY).getAsString(), file + " metadata");
+            if (!saved.equals(config)) {
+                throw mismatch(file, "the weights were saved with the config " + meta.get(CONFIG_KEY).getAsString());
+            }
+        }
         if (!meta.has(CRC_KEY)) {
             return; // a safetensors file from elsewhere: shapes and lengths were checked, there is no checksum
         }
@@ -229,11 +237,13 @@ public final class Checkpoint {
         }
     }
 
-    private static byte[] headerBytes(JsonObject tensors, String crc) {
+    private static byte[] headerBytes(JsonObject tensors, String crc, ModelConfig config) {
         JsonObject h = new JsonObject();
         JsonObject meta = new JsonObject();
         meta.addProperty("format", "pt");
         meta.addProperty(CRC_KEY, crc);
+        // the config the weights were saved with: a config.json from another model of equal shapes is caught too
+        meta.addProperty(CONFIG_KEY, new Gson().toJson(JsonParser.parseString(config.toJson())));
         h.add("__metadata__", meta);
         tensors.entrySet().forEach(e -> h.add(e.getKey(), e.getValue()));
         byte[] json = new Gson().toJson(h).getBytes(StandardCharsets.UTF_8);

@@ -219,9 +219,17 @@ public final class LanguageModel implements AutoCloseable {
 
     /** Mean of -log softmax(logits)[target] in FP32: logits (B, T, V), targets (B, T) -> scalar. */
     static NDArray crossEntropy(NDArray logits, NDArray targets) {
-        NDArray idx = targets.getDataType() == DataType.INT64 ? targets : targets.toType(DataType.INT64, false);
+        // ops on targets land on targets' manager, which may outlive the step: move them to the logits' scope
+        NDManager scope = logits.getManager();
+        NDArray idx = targets;
+        if (targets.getDataType() != DataType.INT64) {
+            idx = targets.toType(DataType.INT64, false); // (B, T)
+            idx.attach(scope);
+        }
+        idx = idx.expandDims(-1); // (B, T, 1)
+        idx.attach(scope);
         NDArray logp = logits.logSoftmax(-1); // (B, T, V)
-        return logp.gather(idx.expandDims(-1), -1).mean().neg(); // ()
+        return logp.gather(idx, -1).mean().neg(); // ()
     }
 
     /** A KV cache for {@link #step} with this model's per-step widths, owned by the caller (close it). */
