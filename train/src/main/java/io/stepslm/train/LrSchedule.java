@@ -11,8 +11,8 @@ public record LrSchedule(String kind, double peak, double floor, int warmup, int
         if (!kind.equals("cosine") && !kind.equals("linear") && !kind.equals("constant")) {
             throw new IllegalArgumentException("schedule must be cosine, linear or constant, got " + kind);
         }
-        if (warmup < 0 || total < warmup) {
-            throw new IllegalArgumentException("need 0 <= warmup <= total, got warmup=" + warmup + " total=" + total);
+        if (warmup < 0 || total < 0) {
+            throw new IllegalArgumentException("warmup and total steps must be >= 0, got warmup=" + warmup + " total=" + total);
         }
     }
 

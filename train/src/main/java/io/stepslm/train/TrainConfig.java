@@ -69,8 +69,8 @@ public record TrainConfig(
         if (!(minLearningRate >= 0) || minLearningRate > learningRate) {
             throw new IllegalArgumentException("minLearningRate must be in [0, learningRate=" + learningRate + "], got " + minLearningRate);
         }
-        if (warmupSteps < 0 || warmupSteps > maxSteps) {
-            throw new IllegalArgumentException("warmupSteps must be in [0, maxSteps=" + maxSteps + "], got " + warmupSteps);
+        if (warmupSteps < 0) {
+            throw new IllegalArgumentException("warmupSteps must be >= 0, got " + warmupSteps);
         }
         if (!(weightDecay >= 0)) {
             throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);

@@ -44,7 +44,7 @@ class TrainConfigTest {
         JsonObject wrongType = JsonParser.parseString("{\"batchSize\": \"many\"}").getAsJsonObject();
         e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.tiny().withOverrides(wrongType, "x.json"));
         assertTrue(e.getMessage().contains("x.json"), e.getMessage());
-        JsonObject warmup = JsonParser.parseString("{\"warmupSteps\": 5000}").getAsJsonObject();
+        JsonObject warmup = JsonParser.parseString("{\"warmupSteps\": -1}").getAsJsonObject();
         e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.shakespeareChar().withOverrides(warmup, "flags"));
         assertTrue(e.getMessage().contains("warmupSteps"), e.getMessage());
     }

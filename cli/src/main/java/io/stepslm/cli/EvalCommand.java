@@ -1,0 +1,206 @@
+package io.stepslm.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.stepslm.datasets.Document;
+import io.stepslm.model.Checkpoint;
+import io.stepslm.model.CpuThreads;
+import io.stepslm.model.KernelChoice;
+import io.stepslm.model.LanguageModel;
+import io.stepslm.model.ModelRuntime;
+import io.stepslm.model.Precision;
+import io.stepslm.tokenizer.Tokenizer;
+import io.stepslm.tokenizer.TokenizerFiles;
+import io.stepslm.train.Checkpoints;
+import io.stepslm.train.Perplexity;
+import io.stepslm.train.TrainCheckpoint;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code stepslm eval}: sliding-window perplexity and bits per byte of a checkpoint on text files. */
+@Command(
+        name = "eval",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {"Token-level perplexity of a checkpoint with a strided sliding window (every token scored once,",
+                "with at least context - stride tokens of left context), and bits per byte, per file and in total."},
+        footer = {"", "Examples:",
+                "  stepslm eval --checkpoint runs/shakespeare val.txt",
+                "  stepslm eval --checkpoint runs/a/checkpoints/best --context 256 --stride 128 --json corpus/*.txt"})
+public final class EvalCommand implements Callable<Integer> {
+
+    @Option(names = "--checkpoint", required = true, paramLabel = "DIR",
+            description = "A checkpoint folder, or a run folder (its best/ checkpoint, else the newest).")
+    Path checkpoint;
+
+    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Text files, folders or globs.")
+    List<String> inputs = new ArrayList<>();
+
+    @Option(names = "--format", description = "text (one document per file), blocks, lines or jsonl (default: ${DEFAULT-VALUE}).")
+    String format = "text";
+
+    @Option(names = "--json-field", description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
+    String jsonField = "text";
+
+    @Option(names = "--context", description = "Window length (default: the model's context length).")
+    Integer context;
+
+    @Option(names = "--stride", description = "Window step; smaller = more left context per token, slower (default: context / 2).")
+    Integer stride;
+
+    @Option(names = "--batch-size", description = "Windows per forward pass (default: ${DEFAULT-VALUE}).")
+    int batchSize = 8;
+
+    @Option(names = "--json", description = "Print one JSON object instead of a table.")
+    boolean json;
+
+    @Option(names = "--device", description = "cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
+    String device = "cpu";
+
+    @Option(names = "--threads", description = "CPU threads for libtorch (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--kernels", description = "fused or reference (default: ${DEFAULT-VALUE}).")
+    String kernels = "fused";
+
+    @Override
+    public Integer call() throws IOException {
+        PrintStream out = System.out;
+        Path dir = resolveCheckpoint(checkpoint);
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+        }
+        new CpuThreads(threads == null ? 0 : threads).apply();
+        Tokenizer tokenizer = TokenizerFiles.load(dir.resolve(TrainCheckpoint.TOKENIZER));
+        Device dev = TrainCommand.parseDevice(device);
+        Map<String, List<Document>> bySource = new LinkedHashMap<>();
+        for (Document d : TrainCommand.readDocuments(inputs, format, jsonField)) {
+            bySource.computeIfAbsent(d.source(), k -> new ArrayList<>()).add(d);
+        }
+        try (NDManager kernelManager = NDManager.newBaseManager(dev)) {
+            ModelRuntime runtime = new ModelRuntime(dev, KernelChoice.parse(kernels).open(kernelManager, Precision.FP32, System.err),
+                    Precision.FP32, 0);
+            try (LanguageModel model = Checkpoint.load(dir.resolve(TrainCheckpoint.MODEL), runtime)) {
+                if (tokenizer.vocabSize() > model.config().vocabSize()) {
+                    throw new IllegalArgumentException("the tokenizer in " + dir + " has " + tokenizer.vocabSize()
+                            + " ids but the model only " + model.config().vocabSize() + ": the checkpoint is inconsistent");
+                }
+                int ctx = context == null ? model.config().contextLength() : context;
+                int str = stride == null ? Math.max(1, ctx / 2) : stride;
+                List<Perplexity.Score> scores = new ArrayList<>();
+                Perplexity.Score total = new Perplexity.Score("total", 0, 0, 0);
+                for (Map.Entry<String, List<Document>> e : bySource.entrySet()) {
+                    int[] ids = idsOf(e.getValue(), tokenizer);
+                    long bytes = 0;
+                    for (Document d : e.getValue()) {
+                        bytes += d.text().getBytes(StandardCharsets.UTF_8).length;
+                    }
+                    if (ids.length < 2) {
+                        continue;
+                    }
+                    Perplexity.Score s = Perplexity.score(model, e.getKey(), ids, bytes, ctx, str, batchSize);
+                    scores.add(s);
+                    total = total.plus(s, "total");
+                }
+                if (total.tokens() == 0) {
+                    throw new IllegalArgumentException("the inputs " + inputs + " hold no text to score: give non-empty files");
+                }
+                print(out, dir, ctx, str, scores, total);
+            }
+        }
+        return 0;
+    }
+
+    /** The end-of-text id, then each document's ids followed by end-of-text (as documents were joined in training). */
+    static int[] idsOf(List<Document> documents, Tokenizer tokenizer) {
+        List<int[]> parts = new ArrayList<>();
+        int n = 1;
+        for (Document d : documents) {
+            int[] p = tokenizer.encode(d.text());
+            parts.add(p);
+            n += p.length + (d.last() ? 1 : 0);
+        }
+        int[] ids = new int[n];
+        ids[0] = tokenizer.endOfTextId();
+        int at = 1;
+        for (int i = 0; i < parts.size(); i++) {
+            System.arraycopy(parts.get(i), 0, ids, at, parts.get(i).length);
+            at += parts.get(i).length;
+            if (documents.get(i).last() && at < n) {
+                ids[at++] = tokenizer.endOfTextId();
+            }
+        }
+        return java.util.Arrays.copyOf(ids, at);
+    }
+
+    private void print(PrintStream out, Path dir, int ctx, int str, List<Perplexity.Score> scores, Perplexity.Score total) {
+        if (json) {
+            JsonObject o = new JsonObject();
+            o.addProperty("checkpoint", dir.toString());
+            o.addProperty("context", ctx);
+            o.addProperty("stride", str);
+            JsonArray files = new JsonArray();
+            for (Perplexity.Score s : scores) {
+                files.add(toJson(s));
+            }
+            o.add("files", files);
+            o.add("total", toJson(total));
+            out.println(new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(o));
+            return;
+        }
+        out.printf(Locale.ROOT, "checkpoint %s, context %d, stride %d%n", dir, ctx, str);
+        out.printf(Locale.ROOT, "%-40s %12s %12s %8s %10s %10s%n", "file", "tokens", "bytes", "loss", "perplexity", "bits/byte");
+        for (Perplexity.Score s : scores) {
+            row(out, s);
+        }
+        if (scores.size() > 1) {
+            row(out, total);
+        }
+    }
+
+    private static void row(PrintStream out, Perplexity.Score s) {
+        String name = s.source().length() > 40 ? "..." + s.source().substring(s.source().length() - 37) : s.source();
+        out.printf(Locale.ROOT, "%-40s %12d %12d %8.4f %10.3f %10.4f%n", name, s.tokens(), s.bytes(), s.loss(), s.perplexity(), s.bitsPerByte());
+    }
+
+    private static JsonObject toJson(Perplexity.Score s) {
+        JsonObject o = new JsonObject();
+        o.addProperty("source", s.source());
+        o.addProperty("tokens", s.tokens());
+        o.addProperty("bytes", s.bytes());
+        o.addProperty("loss", s.loss());
+        o.addProperty("perplexity", s.perplexity());
+        o.addProperty("bitsPerByte", s.bitsPerByte());
+        return o;
+    }
+
+    /** A checkpoint folder as is; a run folder -> its best/ checkpoint, else its newest step checkpoint. */
+    static Path resolveCheckpoint(Path path) throws IOException {
+        if (Files.isDirectory(path.resolve(TrainCheckpoint.MODEL))) {
+            return path;
+        }
+        Path best = path.resolve(Checkpoints.DIR).resolve(Checkpoints.BEST);
+        if (Files.isDirectory(best.resolve(TrainCheckpoint.MODEL))) {
+            return best;
+        }
+        if (!Files.exists(path)) {
+            throw new IOException("--checkpoint " + path + " does not exist: pass a run folder given to 'stepslm train --out' or a checkpoint folder");
+        }
+        return Checkpoints.resolveResume(path);
+    }
+}

@@ -1,0 +1,290 @@
+package io.stepslm.cli;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import io.stepslm.datasets.BuiltinCorpus;
+import io.stepslm.datasets.Document;
+import io.stepslm.datasets.Documents;
+import io.stepslm.datasets.LoaderState;
+import io.stepslm.datasets.SourceSpec;
+import io.stepslm.datasets.TextFormat;
+import io.stepslm.model.Checkpoint;
+import io.stepslm.model.CpuThreads;
+import io.stepslm.model.DeviceSetting;
+import io.stepslm.model.KernelChoice;
+import io.stepslm.model.LanguageModel;
+import io.stepslm.model.ModelConfig;
+import io.stepslm.model.ModelRuntime;
+import io.stepslm.model.Precision;
+import io.stepslm.tokenizer.CharTokenizer;
+import io.stepslm.tokenizer.Tokenizer;
+import io.stepslm.tokenizer.TokenizerFiles;
+import io.stepslm.train.Checkpoints;
+import io.stepslm.train.TokenCorpus;
+import io.stepslm.train.TokenWindows;
+import io.stepslm.train.TrainCheckpoint;
+import io.stepslm.train.TrainConfig;
+import io.stepslm.train.Trainer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code stepslm train}: trains a model on text files (or the built-in corpus) with checkpoints and a report. */
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {"Train a language model: AdamW, warmup + cosine schedule, global-norm clipping, accumulation,",
+                "evaluation, resumable checkpoints (--resume), metrics.jsonl and report.html in --out.",
+                "Precedence: --preset defaults, then --config file.json, then flags. Ctrl-C saves a checkpoint."},
+        footer = {"", "Examples:",
+                "  stepslm train --char --data ../shared/data/tinyshakespeare.txt --model char-tiny --out runs/shakespeare",
+                "  stepslm train --tokenizer tokenizer.json --data corpus/ --model char-small-steps --accumulation 4 --out runs/a",
+                "  stepslm train --resume runs/shakespeare --max-steps 4000",
+                "  stepslm train --config run.json --precision bf16 --device gpu"})
+public final class TrainCommand implements Callable<Integer> {
+
+    @Option(names = "--data", split = ",", paramLabel = "PATH", description = "Text files, folders or globs (default: the built-in corpus).")
+    List<String> data = new ArrayList<>();
+
+    @Option(names = "--format", description = "text (one document per file), blocks, lines or jsonl (default: ${DEFAULT-VALUE}).")
+    String format = "text";
+
+    @Option(names = "--json-field", description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
+    String jsonField = SourceSpec.DEFAULT_JSON_FIELD;
+
+    @Option(names = "--val-fraction", description = "Last fraction of the token stream held out for validation (default: ${DEFAULT-VALUE}, nanoGPT).")
+    double valFraction = 0.1;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "A tokenizer.json (stepslm BPE, HuggingFace or char).")
+    Path tokenizerFile;
+
+    @Option(names = "--char", description = "Character-level: build the vocabulary from the training text (nanoGPT shakespeare_char).")
+    boolean charLevel;
+
+    @Option(names = "--model", description = "Model preset: " + "char-tiny, char-tiny-steps, char-small, char-small-steps, gpt2-small, gpt2-small-steps (default: ${DEFAULT-VALUE}).")
+    String modelPreset = "char-tiny";
+
+    @Option(names = "--dropout", description = "Override the model preset's dropout.")
+    Double dropout;
+
+    @Option(names = "--preset", description = "Training preset: shakespeare-char, demo or tiny (default: ${DEFAULT-VALUE}).")
+    String preset = "shakespeare-char";
+
+    @Option(names = "--config", paramLabel = "FILE", description = "JSON with train config keys (see --print-config); unknown keys are errors.")
+    Path configFile;
+
+    @Option(names = "--print-config", description = "Print the resolved train config as JSON and exit.")
+    boolean printConfig;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Run folder: checkpoints/, metrics.jsonl, report.html (default: ${DEFAULT-VALUE}).")
+    Path out = Path.of("runs/train");
+
+    @Option(names = "--resume", paramLabel = "DIR", description = "Continue a run folder (its newest checkpoint) or one checkpoint folder exactly.")
+    Path resume;
+
+    @Option(names = "--device", description = "cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
+    String device = "cpu";
+
+    @Option(names = "--threads", description = "CPU threads for libtorch (default: all cores; 1 is fastest for tiny models).")
+    Integer threads;
+
+    @Option(names = "--kernels", description = "fused (TorchScript: fused attention, norms, casts) or reference (plain DJL) (default: ${DEFAULT-VALUE}).")
+    String kernels = "fused";
+
+    // ---- train config flags: each overrides the key of the same meaning --------------------------------------------
+    @Option(names = "--seed") Long seed;
+    @Option(names = "--batch-size", description = "Sequences per micro-batch.") Integer batchSize;
+    @Option(names = "--accumulation", description = "Micro-batches per optimizer step.") Integer accumulation;
+    @Option(names = "--context", description = "Tokens per training sequence.") Integer context;
+    @Option(names = "--max-steps") Integer maxSteps;
+    @Option(names = "--schedule", description = "cosine, linear or constant.") String schedule;
+    @Option(names = "--lr") Double lr;
+    @Option(names = "--min-lr") Double minLr;
+    @Option(names = "--warmup", description = "Warmup steps.") Integer warmup;
+    @Option(names = "--weight-decay") Double weightDecay;
+    @Option(names = "--beta1") Double beta1;
+    @Option(names = "--beta2") Double beta2;
+    @Option(names = "--grad-clip", description = "Max global gradient norm, 0 = off.") Double gradClip;
+    @Option(names = "--precision", description = "fp32, fp16 (loss scaling) or bf16.") String precision;
+    @Option(names = "--eval-interval") Integer evalInterval;
+    @Option(names = "--eval-batches") Integer evalBatches;
+    @Option(names = "--checkpoint-interval") Integer checkpointInterval;
+    @Option(names = "--keep", description = "Step checkpoints kept.") Integer keep;
+    @Option(names = "--early-stop", description = "Evaluations without improvement before stopping, 0 = off.") Integer earlyStop;
+    @Option(names = "--log-interval") Integer logInterval;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintStream log = System.out;
+        Path checkpoint = resume == null ? null : Checkpoints.resolveResume(resume);
+        TrainConfig config = resolveConfig(checkpoint == null ? TrainConfig.preset(preset) : TrainCheckpoint.config(checkpoint));
+        if (printConfig) {
+            log.println(config.toJson());
+            return 0;
+        }
+        int threadCount = new CpuThreads(threads == null ? 0 : threads).apply();
+        Path runDir = checkpoint == null ? out : checkpoint.getParent().getParent();
+        log.println("train config (" + (checkpoint == null ? "preset " + preset : "from " + checkpoint) + "):");
+        log.println(config.toJson());
+
+        Tokenizer tokenizer = checkpoint != null ? TokenizerFiles.load(checkpoint.resolve(TrainCheckpoint.TOKENIZER)) : null;
+        List<Document> documents = readDocuments(data, format, jsonField);
+        if (tokenizer == null) {
+            tokenizer = loadOrBuildTokenizer(tokenizerFile, charLevel, documents);
+        }
+        TokenCorpus corpus = TokenCorpus.split(documents.iterator(), tokenizer, valFraction);
+        log.printf(Locale.ROOT, "data: %,d training tokens, %,d validation tokens, vocabulary %d%n",
+                corpus.train().length, corpus.validation().length, tokenizer.vocabSize());
+
+        Device dev = parseDevice(device);
+        try (NDManager kernelManager = NDManager.newBaseManager(dev)) {
+            Precision p = Precision.parse(config.precision());
+            ModelRuntime runtime = new ModelRuntime(dev, KernelChoice.parse(kernels).open(kernelManager, p, log), p, config.seed());
+            ModelConfig modelConfig;
+            LanguageModel model;
+            if (checkpoint != null) {
+                model = Checkpoint.load(checkpoint.resolve(TrainCheckpoint.MODEL), runtime);
+                modelConfig = model.config();
+            } else {
+                modelConfig = ModelConfig.preset(modelPreset, tokenizer.vocabSize());
+                if (dropout != null) {
+                    modelConfig = modelConfig.withDropout(dropout);
+                }
+                if (config.context() > modelConfig.contextLength()) {
+                    modelConfig = modelConfig.withContextLength(config.context());
+                }
+                model = LanguageModel.create(modelConfig, runtime);
+            }
+            log.println("model config:");
+            log.println(modelConfig.toJson());
+            log.println(Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion() + ", kernels "
+                    + runtime.kernels().name() + ", device " + runtime.device() + ", CPU threads " + threadCount);
+            final TokenCorpus c = corpus;
+            final TrainConfig cfg = config;
+            try (model; Trainer trainer = new Trainer(model, tokenizer, config, runDir, log, corpus.bytesPerToken())) {
+                LoaderState start = LoaderState.initial(config.seed());
+                if (checkpoint != null) {
+                    trainer.restore(checkpoint);
+                    start = LoaderState.fromJson(trainer.loaderState());
+                    log.println("resumed from " + checkpoint);
+                }
+                Trainer.Result r = trainer.run(TokenWindows.random(corpus.train(), config.context(), start),
+                        () -> TokenWindows.sequential(c.validation(), cfg.context()));
+                log.printf(Locale.ROOT, "done: %s; best val loss %.4f at step %d; %.0f training tokens/s; run folder %s%n",
+                        r.stopReason(), r.bestValLoss(), r.bestStep(), r.trainTokensPerSec(), runDir);
+            }
+        }
+        return 0;
+    }
+
+    /** Precedence: {@code base} (preset or checkpoint), then --config, then flags. */
+    TrainConfig resolveConfig(TrainConfig base) throws IOException {
+        TrainConfig c = base;
+        if (configFile != null) {
+            JsonObject file;
+            try {
+                file = JsonParser.parseString(Files.readString(configFile, StandardCharsets.UTF_8)).getAsJsonObject();
+            } catch (NoSuchFileException e) {
+                throw new IOException("--config " + configFile + " does not exist: check the path", e);
+            } catch (JsonParseException | IllegalStateException e) {
+                throw new IllegalArgumentException("--config " + configFile + " is not a JSON object (" + e.getMessage() + ")", e);
+            }
+            c = c.withOverrides(file, configFile.toString());
+        }
+        JsonObject flags = new JsonObject();
+        put(flags, "seed", seed);
+        put(flags, "batchSize", batchSize);
+        put(flags, "accumulation", accumulation);
+        put(flags, "context", context);
+        put(flags, "maxSteps", maxSteps);
+        put(flags, "schedule", schedule);
+        put(flags, "learningRate", lr);
+        put(flags, "minLearningRate", minLr);
+        put(flags, "warmupSteps", warmup);
+        put(flags, "weightDecay", weightDecay);
+        put(flags, "beta1", beta1);
+        put(flags, "beta2", beta2);
+        put(flags, "gradClip", gradClip);
+        put(flags, "precision", precision == null ? null : precision.toLowerCase(Locale.ROOT));
+        put(flags, "evalInterval", evalInterval);
+        put(flags, "evalBatches", evalBatches);
+        put(flags, "checkpointInterval", checkpointInterval);
+        put(flags, "keepCheckpoints", keep);
+        put(flags, "earlyStopPatience", earlyStop);
+        put(flags, "logInterval", logInterval);
+        return c.withOverrides(flags, "the command-line flags");
+    }
+
+    private static void put(JsonObject o, String key, Object value) {
+        if (value instanceof Number n) {
+            o.addProperty(key, n);
+        } else if (value instanceof String s) {
+            o.addProperty(key, s);
+        }
+    }
+
+    /** "cpu", "gpu" or "gpu:N" (checked against the GPUs libtorch sees); several GPUs are refused with a reason. */
+    static Device parseDevice(String text) {
+        if (text.trim().matches("(?i)gpu:\\d+(,\\d+)+")) {
+            throw new IllegalArgumentException("--device " + text + ": data parallel training over several GPUs is not available in this "
+                    + "version; train on one GPU (--device gpu:0)");
+        }
+        return new DeviceSetting(text).resolve();
+    }
+
+    static List<Document> readDocuments(List<String> inputs, String format, String jsonField) throws IOException {
+        List<Document> docs = new ArrayList<>();
+        if (inputs.isEmpty()) {
+            docs.add(new Document(BuiltinCorpus.NAME, BuiltinCorpus.text()));
+            return docs;
+        }
+        TextFormat f = switch (format.toLowerCase(Locale.ROOT)) {
+            case "text" -> TextFormat.TEXT_FILE;
+            case "blocks" -> TextFormat.TEXT_BLOCKS;
+            case "lines" -> TextFormat.TEXT_LINES;
+            case "jsonl" -> TextFormat.JSONL;
+            default -> throw new IllegalArgumentException("--format " + format + " is not known: use text, blocks, lines or jsonl");
+        };
+        try (Documents d = Documents.open(new SourceSpec(inputs, f, jsonField, io.stepslm.datasets.OnError.FAIL))) {
+            d.forEachRemaining(docs::add);
+        }
+        if (docs.isEmpty()) {
+            throw new IllegalArgumentException("--data " + inputs + " holds no text: give non-empty files");
+        }
+        return docs;
+    }
+
+    static Tokenizer loadOrBuildTokenizer(Path file, boolean charLevel, List<Document> documents) throws IOException {
+        if (file != null && charLevel) {
+            throw new IllegalArgumentException("give either --tokenizer FILE or --char, not both");
+        }
+        if (file != null) {
+            return TokenizerFiles.load(file);
+        }
+        if (!charLevel) {
+            throw new IllegalArgumentException("no tokenizer: pass --tokenizer tokenizer.json (see 'stepslm tokenizer train') or --char "
+                    + "for a character-level vocabulary built from the data");
+        }
+        StringBuilder all = new StringBuilder();
+        Iterator<Document> it = documents.iterator();
+        while (it.hasNext()) {
+            all.append(it.next().text());
+        }
+        return CharTokenizer.fromText(all.toString());
+    }
+}
