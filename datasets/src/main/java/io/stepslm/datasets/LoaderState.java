@@ -2,7 +2,6 @@ package io.stepslm.datasets;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonParseException;
 
 /**
  * The position of a {@link WindowSource}, small enough to store as JSON in every training checkpoint. Nothing in it
@@ -70,8 +69,13 @@ public record LoaderState(
         LoaderState state;
         try {
             state = GSON.fromJson(json, LoaderState.class);
-        } catch (JsonParseException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("the data loader state is not valid JSON (" + e.getMessage() + "): " + json, e);
+        } catch (RuntimeException e) {
+            // Gson wraps what the compact constructor throws: report the innermost reason.
+            Throwable c = e;
+            while (c.getCause() != null) {
+                c = c.getCause();
+            }
+            throw new IllegalArgumentException("the data loader state is not valid (" + c.getMessage() + "): " + json, e);
         }
         if (state == null) {
             throw new IllegalArgumentException("the data loader state is empty: store LoaderState.toJson() in the checkpoint");

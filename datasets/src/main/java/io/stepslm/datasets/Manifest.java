@@ -2,7 +2,6 @@ package io.stepslm.datasets;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonParseException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -88,7 +87,7 @@ public record Manifest(
         Manifest m;
         try {
             m = GSON.fromJson(Files.readString(file, StandardCharsets.UTF_8), Manifest.class);
-        } catch (JsonParseException | IllegalArgumentException | NullPointerException e) {
+        } catch (RuntimeException e) {
             throw new IOException(file + ": not a valid manifest (" + e.getMessage() + "): re-run 'stepslm data prepare'", e);
         }
         if (m == null || m.tokenizerFingerprint() == null || m.shards() == null) {
