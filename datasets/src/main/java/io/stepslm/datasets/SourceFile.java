@@ -43,6 +43,7 @@ final class SourceFile implements Closeable {
     private final TarArchiveInputStream tar;
     private final InputStream content;
     private boolean wholeStreamTaken;
+    private IOException openFailure;
 
     private String entryName;
     private Utf8Reader reader;
@@ -63,21 +64,29 @@ final class SourceFile implements Closeable {
         this.raw = new BufferedInputStream(counted, 1 << 16);
         String detected = detectCompression(raw);
         this.compression = detected;
-        InputStream decompressed;
+        // Damage found while opening (a bzip2 or xz header is read at once) is handled by the policy in next(),
+        // like damage found later, so that SKIP can skip the file and FAIL names it the same way.
+        InputStream decompressed = raw;
+        TarArchiveInputStream tarStream = null;
+        IOException failure = null;
         try {
-            decompressed = detected.isEmpty() ? raw
-                    : new BufferedInputStream(new CompressorStreamFactory().createCompressorInputStream(detected, raw, true), 1 << 16);
+            if (!detected.isEmpty()) {
+                decompressed = new BufferedInputStream(new CompressorStreamFactory().createCompressorInputStream(detected, raw, true), 1 << 16);
+            }
+            decompressed.mark(512);
+            byte[] head = decompressed.readNBytes(512);
+            decompressed.reset();
+            if (head.length == 512 && TarArchiveInputStream.matches(head, head.length)) {
+                tarStream = new TarArchiveInputStream(decompressed);
+            }
         } catch (CompressorException e) {
-            raw.close();
-            throw new IOException(path + ": cannot open the " + detected + " stream (" + e.getMessage() + "): the file is corrupt; "
-                    + "re-create it, or pass --on-error skip", e);
+            failure = e.getCause() instanceof IOException io ? io : new IOException(e.getMessage(), e);
+        } catch (IOException e) {
+            failure = e;
         }
-        decompressed.mark(512);
-        byte[] head = decompressed.readNBytes(512);
-        decompressed.reset();
-        boolean isTar = head.length == 512 && TarArchiveInputStream.matches(head, head.length);
-        this.tar = isTar ? new TarArchiveInputStream(decompressed) : null;
+        this.tar = tarStream;
         this.content = decompressed;
+        this.openFailure = failure;
     }
 
     String compression() {
@@ -100,6 +109,11 @@ final class SourceFile implements Closeable {
 
     /** The next document piece, or null when the file is done. */
     Document next() throws IOException {
+        if (openFailure != null) {
+            IOException e = openFailure;
+            openFailure = null;
+            corrupt(e);
+        }
         while (!done) {
             if (reader == null && !openNextEntry()) {
                 finish();
