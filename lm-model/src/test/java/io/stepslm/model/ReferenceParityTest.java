@@ -45,8 +45,12 @@ class ReferenceParityTest {
 
     /** Weights far from init (std 0.3, norm weights around 1) so every path carries signal. */
     static LanguageModel randomModel(ModelConfig c, Kernels kernels, long seed) {
+        return randomModel(c, ModelRuntime.cpu(kernels), seed);
+    }
+
+    static LanguageModel randomModel(ModelConfig c, ModelRuntime runtime, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
-        return LanguageModel.withValues(c, ModelRuntime.cpu(kernels), (name, shape) -> {
+        return LanguageModel.withValues(c, runtime, (name, shape) -> {
             float[] v = new float[Math.toIntExact(shape.size())];
             boolean normWeight = shape.dimension() == 1 && name.endsWith(".weight");
             for (int i = 0; i < v.length; i++) {
