@@ -257,8 +257,9 @@ final class SourceFile implements Closeable {
                 continue;
             }
             doc.append(l).append('\n');
-            if (doc.length() >= Documents.PIECE_CHARS) {
-                return piece(doc.length());
+            if (doc.length() > Documents.PIECE_CHARS) {
+                // keep the newline just read: if the block ends here, endOfDocument drops it as for any block
+                return piece(doc.length() - 1);
             }
         }
     }
