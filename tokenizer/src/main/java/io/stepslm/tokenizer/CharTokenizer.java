@@ -39,6 +39,19 @@ public final class CharTokenizer implements Tokenizer {
         return new CharTokenizer(text.codePoints().distinct().sorted().toArray());
     }
 
+    /** The vocabulary of UTF-8 text files and folders, read in blocks (invalid UTF-8 becomes U+FFFD). */
+    public static CharTokenizer fromFiles(java.util.List<Path> inputs) throws IOException {
+        java.util.BitSet seen = new java.util.BitSet();
+        CorpusFiles corpus = CorpusFiles.of(inputs);
+        corpus.forEachBlock(1, block -> {
+            block.codePoints().forEach(seen::set);
+        });
+        if (seen.isEmpty()) {
+            throw new IllegalArgumentException("the corpus " + corpus.files() + " is empty: pass files that contain text");
+        }
+        return new CharTokenizer(seen.stream().toArray());
+    }
+
     @Override
     public int[] encode(String text) {
         IntList out = new IntList(text.length());

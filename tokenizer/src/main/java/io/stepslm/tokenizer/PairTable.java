@@ -93,8 +93,14 @@ final class PairTable {
     }
 
     private int slot(long key) {
-        long h = key * 0x9E3779B97F4A7C15L;
-        return (int) (h ^ (h >>> 29)) & mask;
+        // MurmurHash3 fmix64: every key bit reaches the low bits (left and right ids both matter)
+        long h = key;
+        h ^= h >>> 33;
+        h *= 0xFF51AFD7ED558CCDL;
+        h ^= h >>> 33;
+        h *= 0xC4CEB9FE1A85EC53L;
+        h ^= h >>> 33;
+        return (int) h & mask;
     }
 
     private void grow() {
