@@ -179,7 +179,6 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
             double[] hfOne = new double[repeats];
             double[] hfAll = new double[repeats];
             double[] hfOneCpu = new double[repeats];
-            var mx = java.lang.management.ManagementFactory.getThreadMXBean();
             Encoding[] batch = null;
             for (int i = 0; i < repeats; i++) {
                 long c0 = mx.getCurrentThreadCpuTime();
