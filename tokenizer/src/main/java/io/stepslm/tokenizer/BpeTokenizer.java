@@ -36,6 +36,10 @@ public final class BpeTokenizer implements Tokenizer {
     private final SplitPattern pattern;
     private final boolean addPrefixSpace;
     private final boolean ignoreMerges;
+    /** HuggingFace unk_token: a byte whose token is missing from the vocabulary becomes this id; "" = the byte is dropped. */
+    private final String unkToken;
+    private final int unkId;
+    private final boolean fuseUnk;
     private final List<AddedToken> addedTokens;
     private final SpecialTokens matcher;
     private final int[] addedIds;
@@ -48,7 +52,19 @@ public final class BpeTokenizer implements Tokenizer {
      */
     BpeTokenizer(String[] vocab, List<int[]> merges, SplitPattern pattern, boolean addPrefixSpace, boolean ignoreMerges,
                  List<AddedToken> addedTokens) {
+        this(vocab, merges, pattern, addPrefixSpace, ignoreMerges, addedTokens, "", false);
+    }
+
+    /**
+     * For loaded files: a vocabulary may lack byte tokens (HuggingFace's trainer without an initial alphabet keeps
+     * only the bytes it saw). Like HuggingFace's BPE, such a byte becomes unk_token when there is one (consecutive
+     * ones fused into one when fuse_unk), otherwise it is dropped; decode(encode(s)) then differs from s.
+     */
+    BpeTokenizer(String[] vocab, List<int[]> merges, SplitPattern pattern, boolean addPrefixSpace, boolean ignoreMerges,
+                 List<AddedToken> addedTokens, String unkToken, boolean fuseUnk) {
         this.vocab = vocab.clone();
+        this.unkToken = unkToken;
+        this.fuseUnk = fuseUnk;
         this.pattern = pattern;
         this.addPrefixSpace = addPrefixSpace;
         this.ignoreMerges = ignoreMerges;
@@ -61,11 +77,16 @@ public final class BpeTokenizer implements Tokenizer {
         }
         for (int b = 0; b < 256; b++) {
             Integer id = ids.get(String.valueOf(ByteLevel.BYTE_TO_CHAR[b]));
+            byteToId[b] = id == null ? -1 : id;
+        }
+        if (unkToken.isEmpty()) {
+            this.unkId = -1;
+        } else {
+            Integer id = ids.get(unkToken);
             if (id == null) {
-                throw new IllegalArgumentException("the vocabulary lacks the byte token " + quote(String.valueOf(ByteLevel.BYTE_TO_CHAR[b]))
-                        + " (byte " + b + "); a byte-level BPE vocabulary must contain all 256 byte tokens");
+                throw new IllegalArgumentException("unk_token " + quote(unkToken) + " is not in the vocabulary: add it or set unk_token to null");
             }
-            byteToId[b] = id;
+            this.unkId = id;
         }
         this.merges = List.copyOf(merges);
         this.mergeTable = new PairTable(merges.size());
@@ -188,8 +209,29 @@ public final class BpeTokenizer implements Tokenizer {
         int[] sym = new int[n];
         for (int i = 0; i < n; i++) {
             sym[i] = byteToId[utf8[i] & 0xFF];
+            if (sym[i] < 0) {
+                return encodeWithMissingBytes(utf8);
+            }
         }
         return n <= SHORT_WORD ? mergeShort(sym) : mergeLong(sym);
+    }
+
+    /** HuggingFace's BPE::merge_word for bytes without a token: unk (fused when fuse_unk) or dropped. */
+    private int[] encodeWithMissingBytes(byte[] utf8) {
+        IntList syms = new IntList(utf8.length);
+        boolean lastUnk = false;
+        for (byte b : utf8) {
+            int id = byteToId[b & 0xFF];
+            if (id >= 0) {
+                syms.add(id);
+                lastUnk = false;
+            } else if (unkId >= 0 && !(fuseUnk && lastUnk)) {
+                syms.add(unkId);
+                lastUnk = true;
+            }
+        }
+        int[] sym = syms.toArray();
+        return sym.length <= SHORT_WORD ? mergeShort(sym) : mergeLong(sym);
     }
 
     int[] encodePieceUncached(String piece) {
@@ -359,6 +401,15 @@ public final class BpeTokenizer implements Tokenizer {
 
     public boolean ignoreMerges() {
         return ignoreMerges;
+    }
+
+    /** The unknown token for bytes missing from the vocabulary, or "" when there is none. */
+    public String unkToken() {
+        return unkToken;
+    }
+
+    public boolean fuseUnk() {
+        return fuseUnk;
     }
 
     /** Number of merges (the vocabulary minus the 256 byte tokens and the added tokens, for trained tokenizers). */

@@ -161,7 +161,9 @@ final class HuggingFaceJson {
             }
         }
         try {
-            return new BpeTokenizer(vocab, merges, pattern, addPrefixSpace, bool(model, "ignore_merges", false), added);
+            String unk = TokenizerFiles.asString(model.get("unk_token"));
+            return new BpeTokenizer(vocab, merges, pattern, addPrefixSpace, bool(model, "ignore_merges", false), added,
+                    unk == null ? "" : unk, bool(model, "fuse_unk", false));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
         }
@@ -210,10 +212,14 @@ final class HuggingFaceJson {
         JsonObject model = new JsonObject();
         model.addProperty("type", "BPE");
         model.add("dropout", JsonNull.INSTANCE);
-        model.add("unk_token", JsonNull.INSTANCE);
+        if (t.unkToken().isEmpty()) {
+            model.add("unk_token", JsonNull.INSTANCE);
+        } else {
+            model.addProperty("unk_token", t.unkToken());
+        }
         model.add("continuing_subword_prefix", JsonNull.INSTANCE);
         model.add("end_of_word_suffix", JsonNull.INSTANCE);
-        model.addProperty("fuse_unk", false);
+        model.addProperty("fuse_unk", t.fuseUnk());
         model.addProperty("byte_fallback", false);
         model.addProperty("ignore_merges", t.ignoreMerges());
         JsonObject vocab = new JsonObject();

@@ -44,6 +44,39 @@ class HuggingFaceParityTest {
         Files.writeString(prefixSpace, fixture.toString());
     }
 
+    /** The fixture without the tokens of control bytes 0-8 and 14-31 (as HF's trainer writes when it never saw them). */
+    private static Path missingBytes(String name, String unk, boolean fuseUnk) throws Exception {
+        JsonObject json = TokenizerFiles.readJson(Fixtures.gpt2StyleFixture());
+        JsonObject model = json.getAsJsonObject("model");
+        JsonObject vocab = model.getAsJsonObject("vocab");
+        String merges = model.get("merges").toString();
+        for (int b = 0; b < 32; b++) {
+            String token = String.valueOf(ByteLevel.BYTE_TO_CHAR[b]);
+            if ((b <= 8 || b >= 14) && !merges.contains(token)) {
+                vocab.remove(token);
+            }
+        }
+        if (!unk.isEmpty()) {
+            vocab.addProperty(unk, 5000);
+            model.addProperty("unk_token", unk);
+        }
+        model.addProperty("fuse_unk", fuseUnk);
+        Path file = dir.resolve(name);
+        Files.writeString(file, json.toString());
+        return file;
+    }
+
+    @Test
+    void vocabularyWithoutSomeByteTokens() throws Exception {
+        assertParity(missingBytes("dropped.json", "", false));
+        assertParity(missingBytes("unk.json", "<unk>", false));
+        assertParity(missingBytes("fused-unk.json", "<unk>", true));
+        Tokenizer fused = TokenizerFiles.load(dir.resolve("fused-unk.json"));
+        assertArrayEquals(new int[] {5000}, fused.encode("\u0001\u0002\u0003"));
+        assertArrayEquals(new int[] {5000, 5000, 5000}, TokenizerFiles.load(dir.resolve("unk.json")).encode("\u0001\u0002\u0003"));
+        assertEquals(0, TokenizerFiles.load(dir.resolve("dropped.json")).encode("\u0001\u0002").length);
+    }
+
     private static List<String> texts() {
         List<String> texts = new ArrayList<>(Fixtures.HARD);
         texts.add(Fixtures.hardText());
