@@ -17,11 +17,17 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Save -> load round trip, and refusal of corrupt or mismatched checkpoints with clear messages. */
 class CheckpointTest {
+
+    @BeforeAll
+    static void oneThread() {
+        new CpuThreads(1).apply(); // tiny models: one libtorch thread (see LanguageModelBehaviourTest)
+    }
 
     @TempDir
     Path tmp;

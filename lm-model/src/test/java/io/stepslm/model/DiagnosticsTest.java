@@ -10,10 +10,16 @@ import ai.djl.ndarray.types.Shape;
 
 import java.util.List;
 
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Parameter counts, FLOPs per token (known answers) and the shortcut ratio. */
 class DiagnosticsTest {
+
+    @BeforeAll
+    static void oneThread() {
+        new CpuThreads(1).apply(); // tiny models: one libtorch thread (see LanguageModelBehaviourTest)
+    }
 
     @Test
     void parameterCountsMatchTheAllocatedArrays() {

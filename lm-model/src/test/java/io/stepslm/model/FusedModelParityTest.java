@@ -23,6 +23,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class FusedModelParityTest {
 
+    @BeforeAll
+    static void oneThread() {
+        new CpuThreads(1).apply(); // tiny models: one libtorch thread (see LanguageModelBehaviourTest)
+    }
+
     static NDManager kernelsManager;
     static TorchScriptKernels fused;
 

@@ -12,11 +12,17 @@ import ai.djl.ndarray.types.Shape;
 import java.util.List;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Oracle test of the optimised decoding path: KV-cache logits equal the full forward pass at every position. */
 class KvCacheTest {
+
+    @BeforeAll
+    static void oneThread() {
+        new CpuThreads(1).apply(); // tiny models: one libtorch thread (see LanguageModelBehaviourTest)
+    }
 
     static Stream<ModelConfig> configs() {
         ModelConfig plain = ModelConfig.gpt(50, 12, 2, 4, 32, 0.0, true);
@@ -73,6 +79,30 @@ class KvCacheTest {
                     assertEquals(new Shape(3, c.heads(i), c.contextLength(), c.headSize()), cache.keyShape(block));
                 }
             }
+        }
+    }
+
+    /**
+     * Cost independent of the position, checked without a clock: every one-token step allocates the same number of
+     * native arrays (the same ops on the same shapes, attention over a view of the cache) at every position.
+     */
+    @ParameterizedTest
+    @MethodSource("configs")
+    void everyDecodingStepRunsTheSameOpsAtEveryPosition(ModelConfig c) {
+        try (LanguageModel model = LanguageModel.create(c, ModelRuntime.cpu(new ReferenceKernels()));
+             NDManager root = NDManager.newBaseManager();
+             KvCache cache = model.newCache(1)) {
+            int[] perStep = new int[c.contextLength()];
+            for (int p = 0; p < c.contextLength(); p++) {
+                try (NDManager step = root.newSubManager()) {
+                    model.step(step.create(new int[] {p % 50}, new Shape(1, 1)), cache);
+                    perStep[p] = step.getManagedArrays().size();
+                }
+            }
+            for (int p = 1; p < perStep.length; p++) {
+                assertEquals(perStep[0], perStep[p], "arrays per step " + java.util.Arrays.toString(perStep));
+            }
+            assertEquals(0, root.getManagedArrays().size(), "nothing outlives a step");
         }
     }
 

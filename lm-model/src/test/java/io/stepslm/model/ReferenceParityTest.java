@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -24,6 +25,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * central finite differences of the double-precision reference loss.
  */
 class ReferenceParityTest {
+
+    @BeforeAll
+    static void oneThread() {
+        new CpuThreads(1).apply(); // tiny models: one libtorch thread (see LanguageModelBehaviourTest)
+    }
 
     static final int VOCAB = 40;
     static final int B = 2;

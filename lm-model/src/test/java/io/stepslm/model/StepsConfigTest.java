@@ -12,10 +12,16 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Config validation, presets, the 3-step recipe, JSON, and the equivalence of plain and 1-step models. */
 class StepsConfigTest {
+
+    @BeforeAll
+    static void oneThread() {
+        new CpuThreads(1).apply(); // tiny models: one libtorch thread (see LanguageModelBehaviourTest)
+    }
 
     @Test
     void presetsMatchNanoGptAndTheTorchReference() {
