@@ -7,6 +7,6 @@ final class Subcommands {
     private Subcommands() {}
 
     static List<Object> all() {
-        return List.of(new DemoCommand(), new TokenizerCommand(), new TrainCommand(), new EvalCommand(), new GenerateCommand(), new BenchCommand());
+        return List.of(new DemoCommand(), new TokenizerCommand(), new DataCommand(), new TrainCommand(), new EvalCommand(), new GenerateCommand(), new BenchCommand());
     }
 }

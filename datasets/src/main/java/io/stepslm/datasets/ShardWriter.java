@@ -14,12 +14,14 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,7 +35,7 @@ import java.util.stream.Stream;
  * is written into a temporary folder beside the output, renamed into place only when complete.
  */
 public final class ShardWriter implements Closeable {
-    private static final int BATCH_CHARS = 1 << 20;
+    private static final int BATCH_CHARS = 1 << 18;
 
     private final Path dir;
     private final Split.Part part;
@@ -179,23 +181,38 @@ public final class ShardWriter implements Closeable {
             writers.put(p, new ShardWriter(tmp, p, tokenizer, config.shardTokens()));
         }
         try (Documents docs = Documents.open(spec, files, report)) {
+            // Batches are read here and tokenized on the pool, up to 2 per thread in flight, and written in order
+            // (the same pipeline as StreamingLoader): one long document per batch still keeps every thread busy.
+            int depth = pool == null ? 1 : 2 * config.threads();
+            ArrayDeque<List<Pending>> batches = new ArrayDeque<>();
+            ArrayDeque<Future<int[][]>> inflight = new ArrayDeque<>();
             Split.Part carry = Split.Part.TRAIN;
             long tokens = 0;
+            boolean more = true;
             while (true) {
-                List<Pending> batch = new ArrayList<>();
-                long chars = 0;
-                while (chars < BATCH_CHARS && docs.hasNext()) {
-                    Document d = docs.next();
-                    if (d.piece() == 0) {
-                        carry = config.split().partOf(d.source(), d.text());
+                while (more && inflight.size() < depth) {
+                    List<Pending> batch = new ArrayList<>();
+                    long chars = 0;
+                    while (chars < BATCH_CHARS && docs.hasNext()) {
+                        Document d = docs.next();
+                        if (d.piece() == 0) {
+                            carry = config.split().partOf(d.source(), d.text());
+                        }
+                        batch.add(new Pending(d.text(), d.last(), carry, docs.statsOfLast()));
+                        chars += d.text().length() + 1;
                     }
-                    batch.add(new Pending(d.text(), d.last(), carry, docs.statsOfLast()));
-                    chars += d.text().length() + 1;
+                    if (batch.isEmpty()) {
+                        more = false;
+                        break;
+                    }
+                    batches.add(batch);
+                    inflight.add(pool == null ? CompletableFuture.completedFuture(tokenize(batch, tokenizer)) : pool.submit(() -> tokenize(batch, tokenizer)));
                 }
-                if (batch.isEmpty()) {
+                if (inflight.isEmpty()) {
                     break;
                 }
-                int[][] ids = tokenize(batch, tokenizer, pool, config.threads());
+                List<Pending> batch = batches.poll();
+                int[][] ids = await(inflight.poll());
                 for (int i = 0; i < ids.length; i++) {
                     Pending p = batch.get(i);
                     ShardWriter w = writers.get(p.part());
@@ -257,32 +274,17 @@ public final class ShardWriter implements Closeable {
         }
     }
 
-    private static int[][] tokenize(List<Pending> batch, Tokenizer tokenizer, ExecutorService pool, int threads) throws IOException {
-        if (pool == null) {
-            int[][] out = new int[batch.size()][];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = tokenizer.encode(batch.get(i).text());
-            }
-            return out;
+    private static int[][] tokenize(List<Pending> batch, Tokenizer tokenizer) {
+        int[][] out = new int[batch.size()][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = tokenizer.encode(batch.get(i).text());
         }
-        // Contiguous slices, one per thread, joined in order: order-preserving and cheap to hand off.
-        int n = batch.size();
-        int[][] out = new int[n][];
-        List<Future<?>> fs = new ArrayList<>();
-        int per = (n + threads - 1) / threads;
-        for (int start = 0; start < n; start += per) {
-            int s = start;
-            int e = Math.min(n, start + per);
-            fs.add(pool.submit(() -> {
-                for (int i = s; i < e; i++) {
-                    out[i] = tokenizer.encode(batch.get(i).text());
-                }
-            }));
-        }
+        return out;
+    }
+
+    private static int[][] await(Future<int[][]> f) throws IOException {
         try {
-            for (Future<?> f : fs) {
-                f.get();
-            }
+            return f.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
@@ -292,7 +294,6 @@ public final class ShardWriter implements Closeable {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while tokenizing", e);
         }
-        return out;
     }
 
     /** Moves the finished folder into place; an old one is renamed away first and deleted only afterwards. */
