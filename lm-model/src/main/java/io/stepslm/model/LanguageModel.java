@@ -255,6 +255,14 @@ public final class LanguageModel implements AutoCloseable {
                     + "length) and has " + cache.position() + ", cannot add " + t + ": reset() it and prefill the "
                     + "last tokens again (sliding window)");
         }
+        // ids in [V, Vp) would silently read zero padding rows: decoding takes ids from users, so check them here
+        // (training takes them from the tokenizer and skips the device sync)
+        long max = tokens.max().toType(DataType.INT64, false).getLong();
+        long min = tokens.min().toType(DataType.INT64, false).getLong();
+        if (min < 0 || max >= config.vocabSize()) {
+            throw new IllegalArgumentException("token ids must be in [0, " + config.vocabSize() + "), got ["
+                    + min + ", " + max + "]: encode with the tokenizer the model was trained with");
+        }
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try {

@@ -65,6 +65,10 @@ class KvCacheTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> model.step(tokens.get(new NDIndex(":, :1")), cache));
             assertTrue(e.getMessage().contains("reset()"), e.getMessage());
+            cache.reset();
+            IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
+                    () -> model.step(m.create(new int[] {3, 50}, new Shape(2, 1)), cache));
+            assertTrue(range.getMessage().contains("[0, 50)"), range.getMessage());
         }
     }
 
