@@ -33,7 +33,11 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * <p><b>Tie-break</b> (deterministic, independent of thread scheduling): the pair with the highest count wins; among
  * equal counts the smaller (left id, right id), compared left first. This is the order of HuggingFace's BpeTrainer
  * ({@code Merge::cmp} in tokenizers/src/models/bpe/trainer.rs), whose byte alphabet is also sorted by code point; as in
- * HuggingFace, a merge whose result string already exists reuses that id. Ids: 0..255 the byte tokens in GPT-2's
+ * HuggingFace, a merge whose result string already exists reuses that id. Given the same pre-token counts the merges
+ * are identical to HuggingFace's ({@code HfTrainerParityTest}); note that HuggingFace's {@code train(files)} reads
+ * files line by line, so it never sees a whitespace pre-token that spans a newline ("\n\n"), while
+ * {@link #train(List)} splits whole files exactly as encoding does (pass lines to {@link #train(Iterator)} to
+ * reproduce HuggingFace's merges on a file). Ids: 0..255 the byte tokens in GPT-2's
  * order, then merges, then the special tokens (GPT-2 puts {@code <|endoftext|>} last as well; HuggingFace's trainer
  * puts specials first, so its ids are shifted by the number of specials).
  */
