@@ -106,8 +106,8 @@ public record TrainConfig(
 
     /** A run of a couple of minutes on two CPU cores (the demo). */
     public static TrainConfig demo() {
-        return new TrainConfig(1337, 12, 1, 64, 600, "cosine", 2e-3, 2e-4, 50, 0.1, 0.9, 0.99, 1e-8, 1.0,
-                "fp32", 65536, 2000, 5, 100, 10, 200, 2, 0, 20);
+        return new TrainConfig(1337, 12, 1, 64, 1500, "cosine", 2e-3, 2e-4, 100, 0.1, 0.9, 0.99, 1e-8, 1.0,
+                "fp32", 65536, 2000, 5, 250, 20, 500, 2, 0, 50);
     }
 
     /** Seconds-long runs for tests. */

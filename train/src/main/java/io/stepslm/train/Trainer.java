@@ -34,7 +34,7 @@ public final class Trainer implements AutoCloseable {
         WindowSource open() throws IOException;
     }
 
-    /** What {@link #run} ends with. */
+    /** What {@link #run} ends with; tokens/s excludes evaluation, checkpoints and the first 10 steps. */
     public record Result(long steps, double lastTrainLoss, double lastValLoss, double bestValLoss, long bestStep,
                          double trainTokensPerSec, String stopReason, Path lastCheckpoint) {}
 
@@ -136,6 +136,7 @@ public final class Trainer implements AutoCloseable {
         long step = startStep;
         long tokensSeen = state.tokensSeen();
         double elapsed = state.elapsedSeconds(); // seconds spent in training steps (not evaluation)
+        final double startElapsed = elapsed;
         double bestValLoss = state.bestValLoss();
         long bestStep = state.bestStep();
         int evalsWithoutImprovement = state.evalsWithoutImprovement();
@@ -143,6 +144,8 @@ public final class Trainer implements AutoCloseable {
         double lastValLoss = Double.NaN;
         Path lastCheckpoint = null;
         String stopReason = "finished " + config.maxSteps() + " steps";
+        double steadySeconds = 0; // training time after the first 10 steps of this session, as torch_reference.py
+        long steadySteps = 0;     // measures (TorchScript profiles and optimises its graphs during the first calls)
         double intervalSeconds = 0;
         int intervalSteps = 0;
         double intervalLoss = 0;
@@ -255,6 +258,10 @@ public final class Trainer implements AutoCloseable {
             tokensSeen += config.tokensPerStep();
             double seconds = (System.nanoTime() - t0) / 1e9;
             elapsed += seconds;
+            if (step - startStep > 10) {
+                steadySeconds += seconds;
+                steadySteps++;
+            }
             lastTrainLoss = lossSum / config.accumulation();
 
             // ---- log --------------------------------------------------------------------------------------------
@@ -280,7 +287,9 @@ public final class Trainer implements AutoCloseable {
                 intervalLoss = 0;
             }
         }
-        double tokensPerSec = elapsed > 0 ? (tokensSeen - 0.0) / elapsed : 0;
+        double sessionSeconds = elapsed - startElapsed;
+        double tokensPerSec = steadySteps > 0 ? steadySteps * config.tokensPerStep() / steadySeconds
+                : sessionSeconds > 0 ? (step - startStep) * config.tokensPerStep() / sessionSeconds : 0;
         return new Result(step, lastTrainLoss, lastValLoss, bestValLoss, bestStep, tokensPerSec, stopReason, lastCheckpoint);
     }
 
