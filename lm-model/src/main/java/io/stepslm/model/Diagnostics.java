@@ -73,22 +73,74 @@ public final class Diagnostics {
             NDArray scoped = tokens.duplicate();
             scoped.attach(scope);
             int[] seen = {0};
-            model.logits(scoped, (step, block, y, x) -> {
-                long ci = y.getShape().get(2);
-                double z0Slice = std(x.get(new NDIndex("..., :{}", ci)));
-                double zl = std(y);
-                double full = zl;
-                double z0Full = std(x);
-                if (ci < c.width()) {
-                    full = std(y.concat(x.get(new NDIndex("..., {}:", ci)), 2));
+            model.logits(scoped, new Steps.Probe() {
+                @Override
+                public void afterBlock(int step, int block, NDArray y, NDArray x) {
+                    long ci = y.getShape().get(2);
+                    double z0Slice = std(x.get(new NDIndex("..., :{}", ci)));
+                    double zl = std(y);
+                    double full = zl;
+                    double z0Full = std(x);
+                    if (ci < c.width()) {
+                        full = std(y.concat(x.get(new NDIndex("..., {}:", ci)), 2));
+                    }
+                    seen[0]++;
+                    out.add(new ShortcutRatio(step, block, (double) seen[0] / total, z0Slice / zl, z0Full / full));
                 }
-                seen[0]++;
-                out.add(new ShortcutRatio(step, block, (double) seen[0] / total, z0Slice / zl, z0Full / full));
             });
         } finally {
             JniUtils.setGradMode(gradMode);
         }
         return out;
+    }
+
+    /**
+     * Channel masking probe (paper, Table 6): the eval loss with the first or the last {@code channels} channels of
+     * the embedding zeroed. In a StepsNet the first channels are the slow path through every step, so masking them
+     * should hurt far more than masking the last ones.
+     */
+    public static double maskedChannelLoss(LanguageModel model, NDArray tokens, NDArray targets, int channels,
+                                           boolean first) {
+        int c = model.config().width();
+        if (channels < 0 || channels > c) {
+            throw new IllegalArgumentException("cannot mask " + channels + " channels of " + c + ": use 0.." + c);
+        }
+        float[] keep = new float[c];
+        for (int i = 0; i < c; i++) {
+            keep[i] = (first ? i < channels : i >= c - channels) ? 0f : 1f;
+        }
+        return probeLoss(model, tokens, targets, new Steps.Probe() {
+            @Override
+            public NDArray embedding(NDArray x) {
+                return x.mul(x.getManager().create(keep)); // (B, T, C) * (C)
+            }
+        });
+    }
+
+    /** Per-step ablation: the eval loss with the blocks of {@code step} skipped (its slice is still concatenated). */
+    public static double skippedStepLoss(LanguageModel model, NDArray tokens, NDArray targets, int step) {
+        int n = model.config().steps().size();
+        if (step < 0 || step >= n) {
+            throw new IllegalArgumentException("step " + step + " does not exist: the model has steps 0.." + (n - 1));
+        }
+        return probeLoss(model, tokens, targets, new Steps.Probe() {
+            @Override
+            public boolean runsStep(int i) {
+                return i != step;
+            }
+        });
+    }
+
+    private static double probeLoss(LanguageModel model, NDArray tokens, NDArray targets, Steps.Probe probe) {
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try (NDManager scope = tokens.getManager().newSubManager()) {
+            NDArray scoped = tokens.duplicate();
+            scoped.attach(scope);
+            return LanguageModel.crossEntropy(model.logits(scoped, probe), targets).getFloat();
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
     }
 
     /** Population standard deviation of every element. */

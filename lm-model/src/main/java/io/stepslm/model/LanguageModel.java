@@ -204,7 +204,7 @@ public final class LanguageModel implements AutoCloseable {
     public NDArray logits(NDArray tokens, boolean training) {
         checkTokens(tokens, config.contextLength(), "tokens");
         NDArray x = embed(tokens, 0, training); // (B, T, C)
-        return head(steps.forward(x, training, Steps.Observer.NONE)); // (B, T, V)
+        return head(steps.forward(x, training, Steps.Probe.NONE)); // (B, T, V)
     }
 
     /** Mean cross-entropy over every position (B, T) of the real vocabulary: an FP32 scalar. */
@@ -287,11 +287,11 @@ public final class LanguageModel implements AutoCloseable {
         return head(y); // (B, T, V)
     }
 
-    /** The forward pass with an observer of every block's output (diagnostics). Returns logits (B, T, V). */
-    NDArray logits(NDArray tokens, Steps.Observer observer) {
+    /** The eval forward pass seen and edited by a diagnostics probe. Returns logits (B, T, V). */
+    NDArray logits(NDArray tokens, Steps.Probe probe) {
         checkTokens(tokens, config.contextLength(), "tokens");
         NDArray x = embed(tokens, 0, false); // (B, T, C)
-        return head(steps.forward(x, false, observer));
+        return head(steps.forward(x, false, probe));
     }
 
     private NDArray embed(NDArray tokens, long offset, boolean training) {

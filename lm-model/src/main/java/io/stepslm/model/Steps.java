@@ -17,12 +17,23 @@ import java.util.Map;
  */
 final class Steps {
 
-    /** Sees the residual stream after every block (diagnostics only). */
-    interface Observer {
-        Observer NONE = (step, block, y, x) -> { };
+    /** Diagnostics' view into and edits of the forward pass (eval only); {@link #NONE} for training and inference. */
+    interface Probe {
+        Probe NONE = new Probe() { };
+
+        /** The full-width embedding x (B, T, C) before the split, possibly edited (channel masking). */
+        default NDArray embedding(NDArray x) {
+            return x;
+        }
+
+        /** Whether step i runs its blocks (false: its slice is only concatenated, as a step of depth 0). */
+        default boolean runsStep(int step) {
+            return true;
+        }
 
         /** y (B, T, C_i) after block j of step i; x (B, T, C) the full-width embedding (z_0). */
-        void afterBlock(int step, int block, NDArray y, NDArray x);
+        default void afterBlock(int step, int block, NDArray y, NDArray x) {
+        }
     }
 
     private final long[] splitPoints; // C_1 .. C_{n-1}
@@ -48,16 +59,17 @@ final class Steps {
     }
 
     /** x (B, T, C) -> (B, T, C). */
-    NDArray forward(NDArray x, boolean training, Observer observer) {
+    NDArray forward(NDArray x, boolean training, Probe probe) {
+        x = probe.embedding(x);
         NDList slices = splitPoints.length == 0 ? new NDList(x) : x.split(splitPoints, 2); // n x (B, T, d_i)
         NDArray y = slices.get(0); // (B, T, C_1)
         for (int i = 0; i < blocks.length; i++) {
             if (i > 0) {
                 y = y.concat(slices.get(i), -1); // (B, T, C_i)
             }
-            for (int j = 0; j < blocks[i].length; j++) {
+            for (int j = 0; j < blocks[i].length && probe.runsStep(i); j++) {
                 y = blocks[i][j].forward(y, training); // (B, T, C_i)
-                observer.afterBlock(i, j, y, x);
+                probe.afterBlock(i, j, y, x);
             }
         }
         return y;

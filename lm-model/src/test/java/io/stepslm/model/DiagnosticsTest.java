@@ -73,4 +73,28 @@ class DiagnosticsTest {
             }
         }
     }
+
+    @Test
+    void maskingAndSkippingProbes() {
+        ModelConfig c = ModelConfig.charTiny(65).withStepsRecipe(); // steps 64 x 4, 96 x 2, 128 x 2
+        try (NDManager m = NDManager.newBaseManager();
+             LanguageModel model = ReferenceParityTest.randomModel(c, new ReferenceKernels(), 4)) {
+            NDArray x = m.create(LanguageModelBehaviourTest.randomTokens(2 * 32, 65, 1), new Shape(2, 32));
+            NDArray y = m.create(LanguageModelBehaviourTest.randomTokens(2 * 32, 65, 2), new Shape(2, 32));
+            double base = model.loss(x, y, false).getFloat();
+            assertEquals(base, Diagnostics.maskedChannelLoss(model, x, y, 0, true), 1e-6);
+            assertNotEquals(base, Diagnostics.maskedChannelLoss(model, x, y, 32, true), 1e-3);
+            assertNotEquals(base, Diagnostics.maskedChannelLoss(model, x, y, 32, false), 1e-3);
+            // skipping step 1 equals the model whose step 1 has no blocks, with the other weights unchanged
+            ModelConfig without = c.withSteps(List.of(c.steps().get(0), new ModelConfig.Step(96, 0), c.steps().get(2)));
+            try (LanguageModel cut = LanguageModel.withValues(without, model.runtime(),
+                    (name, shape) -> model.parameters().get(name).toFloatArray())) {
+                assertEquals(cut.loss(x, y, false).getFloat(), Diagnostics.skippedStepLoss(model, x, y, 1), 1e-6);
+            }
+            StepsConfigTest.assertMessage(() -> Diagnostics.skippedStepLoss(model, x, y, 3), "steps 0..2");
+            int before = m.getManagedArrays().size();
+            Diagnostics.maskedChannelLoss(model, x, y, 8, false);
+            assertEquals(before, m.getManagedArrays().size(), "probes free their arrays");
+        }
+    }
 }
