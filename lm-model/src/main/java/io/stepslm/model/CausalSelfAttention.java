@@ -23,7 +23,7 @@ final class CausalSelfAttention {
     private final NDArray qkvBias; // (3w), only with bias
     private final NDArray projWeight; // (w, w)
     private final NDArray projBias; // (w), only with bias
-    private final Rotary rotary; // only with rotary positions
+    private final Rotary rotary; // the identity with learned positions
 
     CausalSelfAttention(Map<String, NDArray> params, String prefix, int heads, ModelConfig config,
                         ModelRuntime runtime, Rotary rotary) {
@@ -35,7 +35,7 @@ final class CausalSelfAttention {
         this.projWeight = params.get(prefix + ".proj.weight");
         this.qkvBias = config.bias() ? params.get(prefix + ".qkv.bias") : null;
         this.projBias = config.bias() ? params.get(prefix + ".proj.bias") : null;
-        this.rotary = config.positions() == ModelConfig.PositionKind.ROTARY ? rotary : null;
+        this.rotary = rotary;
     }
 
     /** Full causal attention over x (B, T, w) -> (B, T, w). */
@@ -71,10 +71,7 @@ final class CausalSelfAttention {
         NDArray qkv = linear(x, qkvWeight, qkvBias); // (B, T, 3w)
         qkv = qkv.reshape(b, t, 3L * heads, headSize).transpose(0, 2, 1, 3); // (B, 3nh, T, hs), a view
         NDList parts = qkv.split(3, 1); // 3 x (B, nh, T, hs), views
-        if (rotary != null) {
-            return new NDList(rotary.apply(parts.get(0), offset), rotary.apply(parts.get(1), offset), parts.get(2));
-        }
-        return parts;
+        return new NDList(rotary.apply(parts.get(0), offset), rotary.apply(parts.get(1), offset), parts.get(2));
     }
 
     /** y (B, nh, T, hs) -> output projection (B, T, w). */

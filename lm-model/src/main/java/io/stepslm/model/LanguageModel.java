@@ -74,8 +74,7 @@ public final class LanguageModel implements AutoCloseable {
             this.wte = params.get("wte.weight");
             this.wpe = params.get("wpe.weight");
             this.lmHead = config.tiedEmbeddings() ? wte : params.get("lm_head.weight");
-            Rotary rotary = config.positions() == ModelConfig.PositionKind.ROTARY
-                    ? new Rotary(manager, config.contextLength(), config.headSize()) : null;
+            Rotary rotary = Rotary.of(manager, config);
             this.lnF = new Norm(params, "ln_f", config, runtime.kernels());
             this.steps = new Steps(params, config, runtime, rotary);
         } catch (RuntimeException e) {

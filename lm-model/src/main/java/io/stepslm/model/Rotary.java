@@ -9,15 +9,33 @@ import ai.djl.ndarray.index.NDIndex;
  * {@code x * cos + rotate_half(x) * sin} with {@code rotate_half([x1, x2]) = [-x2, x1]}. rotate_half is one matmul
  * with a fixed signed permutation (hs, hs), which costs one native call instead of split, neg and concat.
  *
+ * A model with learned positions gets the identity ({@link #of} decides), so attention never tests for absence.
+ *
  * <p>Dimension legend: B batch, nh heads, T positions, hs head size.
  */
 final class Rotary {
 
-    private final NDArray cos; // (Tmax, hs)
-    private final NDArray sin; // (Tmax, hs)
-    private final NDArray rotateHalf; // (hs, hs)
+    private final boolean enabled;
+    private final NDArray cos; // (Tmax, hs), rotary only
+    private final NDArray sin; // (Tmax, hs), rotary only
+    private final NDArray rotateHalf; // (hs, hs), rotary only
 
-    Rotary(NDManager manager, int contextLength, int headSize) {
+    /** The rotation of a config's positions: real for ROTARY, the identity for LEARNED. */
+    static Rotary of(NDManager manager, ModelConfig config) {
+        return config.positions() == ModelConfig.PositionKind.ROTARY
+                ? new Rotary(manager, config.contextLength(), config.headSize())
+                : new Rotary();
+    }
+
+    private Rotary() {
+        this.enabled = false;
+        this.cos = null;
+        this.sin = null;
+        this.rotateHalf = null;
+    }
+
+    private Rotary(NDManager manager, int contextLength, int headSize) {
+        this.enabled = true;
         int half = headSize / 2;
         float[] c = new float[contextLength * headSize];
         float[] s = new float[contextLength * headSize];
@@ -41,6 +59,9 @@ final class Rotary {
 
     /** x (B, nh, T, hs) at positions offset .. offset + T - 1 -> rotated, same shape, on x's manager. */
     NDArray apply(NDArray x, long offset) {
+        if (!enabled) {
+            return x;
+        }
         long t = x.getShape().get(2);
         NDManager m = x.getManager();
         NDIndex rows = new NDIndex("{}:{}", offset, offset + t);
