@@ -37,7 +37,7 @@ public final class StreamingLoader implements WindowSource {
 
     private record Cursor(long epoch, int source, long piece, int offset) {}
 
-    private record Pending(long epoch, int source, long piece, String text, boolean last) {}
+    private record Pending(long epoch, int source, long piece, String text, boolean last, SourceStats stats) {}
 
     private record Piece(long epoch, int source, long piece, int[] tokens) {}
 
@@ -305,7 +305,7 @@ public final class StreamingLoader implements WindowSource {
                     break;
                 }
                 if (selected(d)) {
-                    batch.add(new Pending(readEpoch, readSrc, readPiece - 1, d.text(), d.last()));
+                    batch.add(new Pending(readEpoch, readSrc, readPiece - 1, d.text(), d.last(), stats[order[readSrc]]));
                     chars += d.text().length() + 1;
                     filesWithoutSelection = 0;
                 }
@@ -326,7 +326,7 @@ public final class StreamingLoader implements WindowSource {
             if (p.last()) {
                 t[ids.length] = eot;
             }
-            stats[order[p.source()]].addTokens(t.length);
+            p.stats().addTokens(t.length); // the reader may be in a later epoch with another file order by now
             if (t.length > 0) {
                 out.add(new Piece(p.epoch(), p.source(), p.piece(), t));
             }
