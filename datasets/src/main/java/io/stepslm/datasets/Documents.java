@@ -68,7 +68,10 @@ public final class Documents implements Iterator<Document>, Closeable {
                 int slash = input.lastIndexOf('/', firstMeta);
                 Path base = Path.of(slash < 0 ? "." : (slash == 0 ? "/" : input.substring(0, slash)));
                 String pattern = slash < 0 ? "./" + input : input;
-                PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + pattern);
+                // As in Python's glob and gitignore, "**/" also matches no folder at all ("a/**/*.txt" takes a/x.txt).
+                PathMatcher deep = FileSystems.getDefault().getPathMatcher("glob:" + pattern);
+                PathMatcher flat = FileSystems.getDefault().getPathMatcher("glob:" + pattern.replace("/**/", "/"));
+                PathMatcher m = p -> deep.matches(p) || flat.matches(p);
                 if (!Files.isDirectory(base)) {
                     throw new NoSuchFileException(base.toString(), null, "the folder of the glob pattern " + input + " does not exist");
                 }

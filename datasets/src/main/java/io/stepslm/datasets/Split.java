@@ -94,6 +94,11 @@ public record Split(double validationFraction, List<String> validationFiles) {
         return false;
     }
 
+    @Override
+    public String toString() {
+        return byFile() ? "by file, validation " + validationFiles : "by hash, validation fraction " + validationFraction;
+    }
+
     /** First 53 bits of SHA-256 of the UTF-8 text as a number in [0, 1): stable across runs, JVMs and machines. */
     static double unitInterval(String text) {
         byte[] d = sha256().digest(text.getBytes(StandardCharsets.UTF_8));

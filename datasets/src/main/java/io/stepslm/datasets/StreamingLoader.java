@@ -139,7 +139,9 @@ public final class StreamingLoader implements WindowSource {
         MessageDigest md = Split.sha256();
         StringBuilder sb = new StringBuilder();
         for (Path f : files) {
-            sb.append(f).append('\t').append(Files.size(f)).append('\n');
+            // names and sizes, not full paths: a corpus moved to another folder (or named relative to another working
+            // directory) still resumes
+            sb.append(f.getFileName()).append('\t').append(Files.size(f)).append('\n');
         }
         sb.append(spec.format()).append('|').append(spec.jsonField()).append('|').append(spec.onError()).append('|')
                 .append(tokenizer.fingerprint()).append('|').append(config.blockSize()).append('|').append(config.shuffleWindows())

@@ -109,7 +109,8 @@ class FormatEquivalenceTest {
         Corpora.write(dir.resolve("corpus/.hidden/x.txt"), "hidden");
         Corpora.write(dir.resolve("corpus/c.md"), "markdown");
         assertEquals(List.of("one", "ten", "two", "markdown"), texts(SourceSpec.textFiles(List.of(dir.resolve("corpus").toString()))));
-        assertEquals(List.of("ten", "two"), texts(SourceSpec.textFiles(List.of(dir.resolve("corpus") + "/**/*.txt"))));
+        assertEquals(List.of("one", "ten", "two"), texts(SourceSpec.textFiles(List.of(dir.resolve("corpus") + "/**/*.txt"))));
+        assertEquals(List.of("ten", "two"), texts(SourceSpec.textFiles(List.of(dir.resolve("corpus") + "/*/*.txt"))));
         assertEquals(List.of("markdown", "one"), texts(SourceSpec.textFiles(List.of(dir.resolve("corpus/c.md").toString(), dir.resolve("corpus") + "/*.txt"))));
     }
 
