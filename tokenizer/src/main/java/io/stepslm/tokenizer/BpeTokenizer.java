@@ -8,7 +8,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -24,8 +23,8 @@ public final class BpeTokenizer implements Tokenizer {
 
     /** Pieces longer than this use the heap merge (O(n log n)); shorter ones the simple O(n^2) scan. */
     private static final int SHORT_WORD = 64;
-    /** Like HuggingFace's BPE cache: once full it stops growing, so memory stays bounded on any corpus. */
-    private static final int CACHE_CAPACITY = 1 << 18;
+    /** Slots of the pre-token cache (bounded like HuggingFace's BPE cache, so memory stays flat on any corpus). */
+    private static final int CACHE_CAPACITY = 1 << 17;
 
     private final String[] vocab;
     private final Map<String, Integer> ids;
@@ -43,7 +42,7 @@ public final class BpeTokenizer implements Tokenizer {
     private final List<AddedToken> addedTokens;
     private final SpecialTokens matcher;
     private final int[] addedIds;
-    private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
+    private final PieceCache cache = new PieceCache(CACHE_CAPACITY);
     private volatile String fingerprint;
 
     /**
@@ -183,13 +182,12 @@ public final class BpeTokenizer implements Tokenizer {
         }
         for (int i = from; i < to; ) {
             int e = pattern.next(s, i, to);
-            String piece = s.substring(i, e);
-            int[] pieceIds = cache.get(piece);
+            int hash = PieceCache.hash(s, i, e);
+            int[] pieceIds = cache.get(s, i, e, hash);
             if (pieceIds == null) {
+                String piece = s.substring(i, e);
                 pieceIds = encodePiece(piece);
-                if (cache.size() < CACHE_CAPACITY) {
-                    cache.put(piece, pieceIds);
-                }
+                cache.put(piece, hash, pieceIds);
             }
             out.addAll(pieceIds);
             i = e;
