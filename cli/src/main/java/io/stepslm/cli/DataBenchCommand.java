@@ -83,8 +83,8 @@ public final class DataBenchCommand implements Callable<Integer> {
         out = spec.commandLine().getOut();
         int cores = Runtime.getRuntime().availableProcessors();
         Files.createDirectories(work);
-        out.printf(Locale.ROOT, "bench data: %s, %d cores, Java %s, T=%d, %s%n", LocalDate.now(ZoneOffset.UTC), cores,
-                System.getProperty("java.version"), blockSize, cpuModel());
+        out.printf(Locale.ROOT, "bench data: %s, %d cores, Java %s, T=%d, %s, load average at start %s%n", LocalDate.now(ZoneOffset.UTC), cores,
+                System.getProperty("java.version"), blockSize, cpuModel(), loadAverage());
         Path corpus = corpus();
         long rawBytes = textBytes(corpus);
         long gzBytes;
@@ -186,7 +186,17 @@ public final class DataBenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "shards, 1 thread: random windows %.1f M tokens/s, in-order windows %.1f M tokens/s"
                     + " | peer, random windows copied from an int[] on the heap: %.1f M tokens/s%n", random / 1e6, sequential / 1e6, peer / 1e6);
         }
+        out.printf("load average at end %s (above the core count, other work shared the CPU and the figures are low)%n", loadAverage());
         return 0;
+    }
+
+    /** The 1-minute load average: other processes on a shared machine lower every figure. */
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     /** Tokens per second drawn through {@code next(16)} batches for {@link #sampleSeconds} after a one-second warm-up. */
