@@ -111,6 +111,20 @@ class SplitAndWindowsTest {
     }
 
     @Test
+    void aTrainingStreamWithNoDocumentOnItsSideFailsInsteadOfSpinning() throws IOException {
+        Corpora.write(dir.resolve("only/persuasion.txt"), "all of it is validation");
+        SourceSpec spec = SourceSpec.textFiles(List.of(dir.resolve("only").toString()));
+        StreamingConfig cfg = StreamingConfig.training(4, Split.byFile(List.of("persuasion.txt"))).withThreads(1);
+        try (StreamingLoader l = StreamingLoader.open(spec, TOK, cfg, LoaderState.initial(0))) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, l::hasNext);
+            assertTrue(e.getMessage().contains("train part") && e.getMessage().contains("validation file names"), e.getMessage());
+        }
+        try (StreamingLoader l = StreamingLoader.open(spec, TOK, cfg.withPart(Split.Part.VALIDATION).withCycle(false), LoaderState.initial(0))) {
+            assertTrue(l.hasNext());
+        }
+    }
+
+    @Test
     void splitFractionIsValidated() {
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Split.byHash(1.0));
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Split.byHash(-0.1));
