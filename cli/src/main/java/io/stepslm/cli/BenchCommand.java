@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures next to a peer measured in the same run.",
-        subcommands = {ModelBenchCommand.class, TokenizerBenchCommand.class, DataBenchCommand.class},
+        subcommands = {ModelBenchCommand.class, TokenizerBenchCommand.class, DataBenchCommand.class, DecodeBenchCommand.class},
         footer = {"", "Examples:", "  stepslm bench model", "  stepslm bench model --models char-tiny --threads 1"})
 public final class BenchCommand implements Runnable {
 
