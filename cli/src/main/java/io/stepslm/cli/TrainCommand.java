@@ -10,6 +10,10 @@ import io.stepslm.datasets.BuiltinCorpus;
 import io.stepslm.datasets.Document;
 import io.stepslm.datasets.Documents;
 import io.stepslm.datasets.LoaderState;
+import io.stepslm.datasets.Manifest;
+import io.stepslm.datasets.ShardDataset;
+import io.stepslm.datasets.Split;
+import io.stepslm.datasets.WindowSource;
 import io.stepslm.datasets.SourceSpec;
 import io.stepslm.datasets.TextFormat;
 import io.stepslm.model.Checkpoint;
@@ -55,11 +59,15 @@ import picocli.CommandLine.Option;
                 "  stepslm train --char --data ../shared/data/tinyshakespeare.txt --model char-tiny --out runs/shakespeare",
                 "  stepslm train --tokenizer tokenizer.json --data corpus/ --model char-small-steps --accumulation 4 --out runs/a",
                 "  stepslm train --resume runs/shakespeare --max-steps 4000",
+                "  stepslm train --shards data/owt --tokenizer tokenizer.json --model gpt2-small --device gpu --precision bf16 --out runs/owt",
                 "  stepslm train --config run.json --precision bf16 --device gpu"})
 public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--data", split = ",", paramLabel = "PATH", description = "Text files, folders or globs (default: the built-in corpus).")
     List<String> data = new ArrayList<>();
+
+    @Option(names = "--shards", paramLabel = "DIR", description = "A dataset from 'stepslm data prepare' (streamed from disk; needs --tokenizer).")
+    Path shards;
 
     @Option(names = "--format", description = "text (one document per file), blocks, lines or jsonl (default: ${DEFAULT-VALUE}).")
     String format = "text";
@@ -143,13 +151,26 @@ public final class TrainCommand implements Callable<Integer> {
         log.println(config.toJson());
 
         Tokenizer tokenizer = checkpoint != null ? TokenizerFiles.load(checkpoint.resolve(TrainCheckpoint.TOKENIZER)) : null;
-        List<Document> documents = readDocuments(data, format, jsonField);
-        if (tokenizer == null) {
-            tokenizer = loadOrBuildTokenizer(tokenizerFile, charLevel, documents);
+        Data source;
+        if (shards != null) {
+            if (!data.isEmpty()) {
+                throw new IllegalArgumentException("give either --shards DIR or --data files, not both");
+            }
+            if (tokenizer == null) {
+                if (tokenizerFile == null) {
+                    throw new IllegalArgumentException("--shards needs the tokenizer the dataset was prepared with: add --tokenizer FILE");
+                }
+                tokenizer = TokenizerFiles.load(tokenizerFile);
+            }
+            source = Data.shards(ShardDataset.open(shards, tokenizer), config);
+        } else {
+            List<Document> documents = readDocuments(data, format, jsonField);
+            if (tokenizer == null) {
+                tokenizer = loadOrBuildTokenizer(tokenizerFile, charLevel, documents);
+            }
+            source = Data.memory(TokenCorpus.split(documents.iterator(), tokenizer, valFraction), config);
         }
-        TokenCorpus corpus = TokenCorpus.split(documents.iterator(), tokenizer, valFraction);
-        log.printf(Locale.ROOT, "data: %,d training tokens, %,d validation tokens, vocabulary %d%n",
-                corpus.train().length, corpus.validation().length, tokenizer.vocabSize());
+        log.printf(Locale.ROOT, "data: %s, vocabulary %d%n", source.description(), tokenizer.vocabSize());
 
         Device dev = parseDevice(device);
         try (NDManager kernelManager = NDManager.newBaseManager(dev)) {
@@ -174,17 +195,14 @@ public final class TrainCommand implements Callable<Integer> {
             log.println(modelConfig.toJson());
             log.println(Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion() + ", kernels "
                     + runtime.kernels().name() + ", device " + runtime.device() + ", CPU threads " + threadCount);
-            final TokenCorpus c = corpus;
-            final TrainConfig cfg = config;
-            try (model; Trainer trainer = new Trainer(model, tokenizer, config, runDir, log, corpus.bytesPerToken())) {
+            try (source; model; Trainer trainer = new Trainer(model, tokenizer, config, runDir, log, source.bytesPerToken())) {
                 LoaderState start = LoaderState.initial(config.seed());
                 if (checkpoint != null) {
                     trainer.restore(checkpoint);
                     start = LoaderState.fromJson(trainer.loaderState());
                     log.println("resumed from " + checkpoint);
                 }
-                Trainer.Result r = trainer.run(TokenWindows.random(corpus.train(), config.context(), start),
-                        () -> TokenWindows.sequential(c.validation(), cfg.context()));
+                Trainer.Result r = trainer.run(source.train(start), source.validation());
                 log.printf(Locale.ROOT, "done: %s; best val loss %.4f at step %d; %.0f training tokens/s; run folder %s%n",
                         r.stopReason(), r.bestValLoss(), r.bestStep(), r.trainTokensPerSec(), runDir);
             }
@@ -245,6 +263,70 @@ public final class TrainCommand implements Callable<Integer> {
                     + "version; train on one GPU (--device gpu:0)");
         }
         return new DeviceSetting(text).resolve();
+    }
+
+    /** Where the windows come from: token ids in memory (text files) or memory-mapped shards on disk. */
+    interface Data extends AutoCloseable {
+        String description();
+
+        double bytesPerToken();
+
+        WindowSource train(LoaderState start);
+
+        Trainer.Validation validation();
+
+        @Override
+        void close() throws IOException;
+
+        static Data memory(TokenCorpus corpus, TrainConfig config) {
+            return new Data() {
+                public String description() {
+                    return String.format(Locale.ROOT, "%,d training tokens, %,d validation tokens (in memory)",
+                            corpus.train().length, corpus.validation().length);
+                }
+
+                public double bytesPerToken() {
+                    return corpus.bytesPerToken();
+                }
+
+                public WindowSource train(LoaderState start) {
+                    return TokenWindows.random(corpus.train(), config.context(), start);
+                }
+
+                public Trainer.Validation validation() {
+                    return () -> TokenWindows.sequential(corpus.validation(), config.context());
+                }
+
+                public void close() {}
+            };
+        }
+
+        static Data shards(ShardDataset ds, TrainConfig config) {
+            long bytes = ds.manifest().sources().stream().mapToLong(Manifest.SourceEntry::bytes).sum();
+            long tokens = ds.manifest().sources().stream().mapToLong(Manifest.SourceEntry::tokens).sum();
+            return new Data() {
+                public String description() {
+                    return String.format(Locale.ROOT, "%,d training tokens, %,d validation tokens (shards in %s)",
+                            ds.tokens(Split.Part.TRAIN), ds.tokens(Split.Part.VALIDATION), ds.dir());
+                }
+
+                public double bytesPerToken() {
+                    return tokens > 0 ? (double) bytes / tokens : 0;
+                }
+
+                public WindowSource train(LoaderState start) {
+                    return ds.sampler(Split.Part.TRAIN, config.context(), start);
+                }
+
+                public Trainer.Validation validation() {
+                    return () -> ds.sequential(Split.Part.VALIDATION, config.context(), false, LoaderState.initial(config.seed()));
+                }
+
+                public void close() throws IOException {
+                    ds.close();
+                }
+            };
+        }
     }
 
     static List<Document> readDocuments(List<String> inputs, String format, String jsonField) throws IOException {

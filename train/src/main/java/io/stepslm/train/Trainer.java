@@ -89,6 +89,10 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("the checkpoint " + checkpoint + " was trained with another tokenizer (fingerprint "
                     + saved.tokenizerFingerprint() + ", now " + tokenizer.fingerprint() + "): resume with the checkpoint's own tokenizer");
         }
+        if (saved.step() >= config.maxSteps()) {
+            throw new IllegalArgumentException("the checkpoint " + checkpoint + " is at step " + saved.step() + ", already at maxSteps "
+                    + config.maxSteps() + ": pass --max-steps larger than " + saved.step() + " to train further");
+        }
         TrainCheckpoint.restoreOptimizer(checkpoint, optimizer, names, base);
         scaler.restore(saved.lossScaler());
         state = saved;

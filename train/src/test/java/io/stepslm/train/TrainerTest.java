@@ -159,4 +159,25 @@ class TrainerTest {
         }
         assertTrue(Files.isRegularFile(Checkpoints.resolveResume(run).resolve(TrainState.FILE)));
     }
+
+    @Test
+    void fp16OverflowSkipsStepsAndHalvesTheLossScale() throws IOException {
+        // a loss scale of 2^30 overflows FP16 gradients: steps are skipped and the scale halved until they fit
+        TrainConfig c = config("{\"maxSteps\": 24, \"logInterval\": 1, \"precision\": \"fp16\", \"initialLossScale\": 1073741824, "
+                + "\"maxBadSteps\": 20, \"evalInterval\": 100, \"checkpointInterval\": 100}");
+        Path run = dir.resolve("fp16");
+        try (ai.djl.ndarray.NDManager kernels = ai.djl.ndarray.NDManager.newBaseManager()) {
+            ModelRuntime runtime = new ModelRuntime(ai.djl.Device.cpu(),
+                    io.stepslm.model.KernelChoice.FUSED.open(kernels, io.stepslm.model.Precision.FP16, System.err),
+                    io.stepslm.model.Precision.FP16, c.seed());
+            try (LanguageModel m = LanguageModel.create(ModelConfig.gpt(TOKENIZER.vocabSize(), 16, 2, 2, 32, 0.0, false), runtime)) {
+                Trainer.Result r = train(m, c, run, quiet(), null);
+                assertTrue(Double.isFinite(r.lastTrainLoss()), "loss " + r.lastTrainLoss());
+            }
+        }
+        List<Double> scales = field(run, "train", "lossScale");
+        assertTrue(scales.get(0) < 1073741824, "the first step must overflow and halve the scale: " + scales);
+        assertTrue(scales.get(scales.size() - 1) >= 1, scales.toString());
+        assertEquals(scales.get(scales.size() - 1), scales.get(scales.size() - 2), "the scale settles once gradients fit: " + scales);
+    }
 }
