@@ -18,6 +18,8 @@ import io.stepslm.train.GradClip;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,9 +67,9 @@ public final class ModelBenchCommand implements Callable<Integer> {
             defaultValue = "1,2")
     List<Integer> threads;
 
-    @Option(names = "--precision", description = "fp32, fp16 or bf16 matmuls/attention (default: ${DEFAULT-VALUE}).",
-            defaultValue = "fp32")
-    String precision;
+    @Option(names = "--precision", split = ",", description = "Compute precisions of matmuls/attention: fp32, fp16, "
+            + "bf16; reduced ones run with the fused kernels only (default: ${DEFAULT-VALUE}).", defaultValue = "fp32,bf16")
+    List<String> precision;
 
     @Option(names = "--device", description = "cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).", defaultValue = "cpu")
     String device;
@@ -103,12 +105,13 @@ public final class ModelBenchCommand implements Callable<Integer> {
     boolean noTorch;
 
     /** One measured configuration. */
-    record Result(String model, String kernels, int threads, double fwdBwdTokS, double stepTokS, double msPerStep) {
+    record Result(String model, String kernels, int threads, double fwdBwdTokS, double stepTokS, double msPerStep,
+                  double cpuMsPerStep) {
     }
 
     @Override
     public Integer call() throws Exception {
-        Precision prec = Precision.parse(precision);
+        List<Precision> precs = precision.stream().map(Precision::parse).toList();
         DeviceSetting dev = new DeviceSetting(device);
         List<KernelChoice> choices = kernels.stream().map(KernelChoice::parse).toList();
         for (String m : models) {
@@ -119,10 +122,10 @@ public final class ModelBenchCommand implements Callable<Integer> {
         }
         boolean torch = !noTorch && torchAvailable();
         String machine = machine();
-        System.out.printf(Locale.ROOT, "stepslm bench model: %s, libtorch %s, device %s, precision %s%n", machine,
-                Engine.getEngine("PyTorch").getVersion(), dev.spec(), prec.id());
-        System.out.printf(Locale.ROOT, "%-17s %8s %7s %-9s %3s %12s %12s %9s%n", "model", "params", "BxT",
-                "kernels", "thr", "fwd+bwd t/s", "step t/s", "ms/step");
+        System.out.printf(Locale.ROOT, "stepslm bench model: %s, libtorch %s, device %s, load average %s%n",
+                machine, Engine.getEngine("PyTorch").getVersion(), dev.spec(), loadAverage());
+        System.out.printf(Locale.ROOT, "%-17s %8s %7s %-14s %3s %12s %12s %9s %9s%n", "model", "params", "BxT",
+                "kernels", "thr", "fwd+bwd t/s", "step t/s", "ms/step", "cpu ms");
         Map<String, Double> torchBest = new LinkedHashMap<>();
         List<Result> results = new ArrayList<>();
         int before = CpuThreads.current();
@@ -133,23 +136,30 @@ public final class ModelBenchCommand implements Callable<Integer> {
                 int t = config.contextLength();
                 int n = iters > 0 ? iters : name.startsWith("char-tiny") ? 60 : 6;
                 for (KernelChoice choice : choices) {
-                    Kernels k = choice.open(root, prec, System.out);
-                    for (int th : threads) {
-                        new CpuThreads(th).apply();
-                        Result r = measure(root, name, config, new ModelRuntime(dev.resolve(), k, prec, 1337), b, t, n,
-                                th);
-                        results.add(r);
-                        System.out.printf(Locale.ROOT, "%-17s %7.2fM %7s %-9s %3d %12.0f %12.0f %9.1f%n", name,
-                                paramsOf(config) / 1e6, b + "x" + t, k.name(), th, r.fwdBwdTokS(), r.stepTokS(),
-                                r.msPerStep());
+                    for (Precision prec : precs) {
+                        if (choice == KernelChoice.REFERENCE && prec != Precision.FP32) {
+                            continue; // the reference kernels are FP32 only
+                        }
+                        Kernels k = choice.open(root, prec, System.out);
+                        String label = k.name() + (prec == Precision.FP32 ? "" : " " + prec.id());
+                        for (int th : threads) {
+                            new CpuThreads(th).apply();
+                            Result r = measure(root, name, config, new ModelRuntime(dev.resolve(), k, prec, 1337),
+                                    label, b, t, n, th);
+                            results.add(r);
+                            System.out.printf(Locale.ROOT, "%-17s %7.2fM %7s %-14s %3d %12.0f %12.0f %9.1f %9s%n",
+                                    name, paramsOf(config) / 1e6, b + "x" + t, label, th, r.fwdBwdTokS(), r.stepTokS(),
+                                    r.msPerStep(), th == 1 ? String.format(Locale.ROOT, "%.1f", r.cpuMsPerStep())
+                                            : "-");
+                        }
                     }
                 }
                 if (torch) {
                     double best = 0;
                     for (int th : torchThreads) {
                         double tokS = runTorch(config, name.endsWith("-steps"), b, t, n, th);
-                        System.out.printf(Locale.ROOT, "%-17s %8s %7s %-9s %3d %12s %12.0f %9.1f%n", name, "",
-                                b + "x" + t, "pytorch", th, "-", tokS, 1000.0 * b * t / tokS);
+                        System.out.printf(Locale.ROOT, "%-17s %8s %7s %-14s %3d %12s %12.0f %9.1f %9s%n", name, "",
+                                b + "x" + t, "pytorch", th, "-", tokS, 1000.0 * b * t / tokS, "-");
                         best = Math.max(best, tokS);
                     }
                     torchBest.put(name, best);
@@ -160,12 +170,13 @@ public final class ModelBenchCommand implements Callable<Integer> {
         }
         if (!torchBest.isEmpty()) {
             System.out.println();
-            System.out.println("ratio = stepslm full-step tokens/s / PyTorch's best (same work per iteration):");
+            System.out.println("ratio = stepslm full-step tokens/s / PyTorch's best thread count (the same work per "
+                    + "iteration: fwd+bwd, clip, AdamW); fwd+bwd alone in brackets:");
             for (Result r : results) {
                 Double peer = torchBest.get(r.model());
                 if (peer != null && peer > 0) {
-                    System.out.printf(Locale.ROOT, "  %-17s %-9s %d thr: %.2fx%n", r.model(), r.kernels(),
-                            r.threads(), r.stepTokS() / peer);
+                    System.out.printf(Locale.ROOT, "  %-17s %-14s %d thr: %.2fx (%.2fx)%n", r.model(), r.kernels(),
+                            r.threads(), r.stepTokS() / peer, r.fwdBwdTokS() / peer);
                 }
             }
         }
@@ -177,15 +188,18 @@ public final class ModelBenchCommand implements Callable<Integer> {
     }
 
     /** Times n training iterations after the warmup; every iteration has its own sub-manager. */
-    Result measure(NDManager root, String name, ModelConfig config, ModelRuntime runtime, int b, int t, int n,
-                   int th) {
+    Result measure(NDManager root, String name, ModelConfig config, ModelRuntime runtime, String label, int b, int t,
+                   int n, int th) {
         SplittableRandom random = new SplittableRandom(1);
+        ThreadMXBean cpuClock = ManagementFactory.getThreadMXBean();
         long fwdBwdNanos = 0;
         long stepNanos = 0;
+        long cpuNanos = 0;
         try (LanguageModel model = LanguageModel.create(config, runtime);
              AdamW adamw = new AdamW(new ArrayList<>(model.parameters().values()), 0.9, 0.99, 1e-8, 0.1)) {
             for (int i = 0; i < warmup + n; i++) {
                 try (NDManager step = root.newSubManager()) {
+                    long c0 = cpuClock.getCurrentThreadCpuTime();
                     long t0 = System.nanoTime();
                     NDArray x = step.create(tokens(random, b * t), new Shape(b, t)); // (B, T)
                     NDArray y = step.create(tokens(random, b * t), new Shape(b, t)); // (B, T)
@@ -198,16 +212,18 @@ public final class ModelBenchCommand implements Callable<Integer> {
                     adamw.step(grads, 1e-3, step);
                     model.zeroGradients();
                     long t2 = System.nanoTime();
+                    long c2 = cpuClock.getCurrentThreadCpuTime();
                     if (i >= warmup) {
                         fwdBwdNanos += t1 - t0;
                         stepNanos += t2 - t0;
+                        cpuNanos += c2 - c0;
                     }
                 }
             }
         }
         double tokens = (double) n * b * t;
-        return new Result(name, runtime.kernels().name(), th, tokens / (fwdBwdNanos / 1e9), tokens / (stepNanos / 1e9),
-                stepNanos / 1e6 / n);
+        return new Result(name, label, th, tokens / (fwdBwdNanos / 1e9), tokens / (stepNanos / 1e9),
+                stepNanos / 1e6 / n, cpuNanos / 1e6 / n);
     }
 
     private int[] tokens(SplittableRandom r, int count) {
@@ -260,6 +276,15 @@ public final class ModelBenchCommand implements Callable<Integer> {
     /** Depth D of the plain model: its only step, or the first step of the 3-step recipe (C/2 x D, ...). */
     static int plainDepth(ModelConfig c) {
         return c.steps().get(0).depth();
+    }
+
+    /** The 1-minute load average: other processes competing for the cores make every figure lower. */
+    static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "unknown";
+        }
     }
 
     static String machine() {
