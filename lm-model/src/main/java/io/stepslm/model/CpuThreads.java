@@ -7,9 +7,10 @@ import ai.djl.pytorch.jni.JniUtils;
  * libtorch's intra-op CPU thread count (threads inside one matmul or kernel). DJL 0.36's PtEngine reads the system
  * property {@code ai.djl.pytorch.num_threads} once at engine start and calls at::set_num_threads; we set both the
  * property (for an engine not started yet) and the live value (for one that is), so the setting works either way.
- * 0 keeps libtorch's default, one thread per core. The inter-op pool is left alone: DJL runs ops one at a time.
+ * 0 leaves the count as it is (libtorch's default, one thread per core, unless a run set it before). The inter-op
+ * pool is left alone: DJL runs ops one at a time.
  *
- * @param threads intra-op threads, 0 for libtorch's default
+ * @param threads intra-op threads, 0 to leave the current count
  */
 public record CpuThreads(int threads) {
 
@@ -18,12 +19,12 @@ public record CpuThreads(int threads) {
 
     public CpuThreads {
         if (threads < 0) {
-            throw new IllegalArgumentException("threads " + threads + " must be 0 (libtorch default: one per core) "
-                    + "or a positive count, e.g. 1 for tiny models");
+            throw new IllegalArgumentException("threads " + threads + " must be 0 (leave libtorch's count, by default one per "
+                    + "core) or a positive count, e.g. 1 for tiny models");
         }
     }
 
-    /** libtorch's default: one thread per core. */
+    /** Leaves the thread count alone (libtorch's default unless set before). */
     public static CpuThreads defaults() {
         return new CpuThreads(0);
     }
