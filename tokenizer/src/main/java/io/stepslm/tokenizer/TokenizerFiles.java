@@ -81,8 +81,12 @@ public final class TokenizerFiles {
             return root.getAsJsonObject();
         } catch (JsonParseException | IllegalStateException e) {
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            throw new IllegalArgumentException(file + ": malformed or truncated JSON (" + why.lines().findFirst().orElse(why)
-                    + "); re-create the file, e.g. with 'stepslm tokenizer train'");
+            java.util.regex.Matcher at = java.util.regex.Pattern.compile("line (\\d+) column (\\d+)").matcher(why);
+            String where = at.find() ? " at line " + at.group(1) + ", column " + at.group(2)
+                    : " (" + why.lines().findFirst().orElse(why) + ")";
+            String what = why.contains("End of input") ? "truncated JSON (the file ends too early)" : "malformed or truncated JSON";
+            throw new IllegalArgumentException(file + ": " + what + where
+                    + "; re-create the file, e.g. with 'stepslm tokenizer train'");
         }
     }
 
