@@ -180,4 +180,37 @@ class TrainerTest {
         assertTrue(scales.get(scales.size() - 1) >= 1, scales.toString());
         assertEquals(scales.get(scales.size() - 1), scales.get(scales.size() - 2), "the scale settles once gradients fit: " + scales);
     }
+
+    @Test
+    void liveNativeArraysStayFlatOverManySteps() throws IOException {
+        // every array a step creates lives in the step's sub-manager; count all live arrays under the engine's
+        // system manager (model, optimizer state, trainer) after each step
+        TrainConfig c = config("{\"maxSteps\": 30, \"logInterval\": 1, \"evalInterval\": 10, \"checkpointInterval\": 100}");
+        ai.djl.ndarray.NDManager system;
+        try (ai.djl.ndarray.NDManager probe = ai.djl.ndarray.NDManager.newBaseManager()) {
+            system = probe.getParentManager();
+        }
+        List<Integer> counts = new ArrayList<>();
+        try (LanguageModel m = tinyModel()) {
+            ai.djl.ndarray.NDManager root = system;
+            PrintStream log = watching(line -> {
+                if (line.startsWith("step ") && line.contains("/30 |")) {
+                    counts.add(root.getManagedArrays().size());
+                }
+            });
+            try (Trainer trainer = new Trainer(m, TOKENIZER, c, dir.resolve("flat"), log, 1.0)) {
+                trainer.run(TokenWindows.random(TRAIN, c.context(), LoaderState.initial(c.seed())),
+                        () -> TokenWindows.sequential(VAL, c.context()));
+            }
+        }
+        assertEquals(30, counts.size());
+        assertTrue(counts.get(4) >= 3 * tinyParameterCount(), "the count must include the parameters and both AdamW moments: " + counts);
+        assertEquals(counts.get(4), counts.get(29), "live arrays per step: " + counts);
+    }
+
+    private static int tinyParameterCount() {
+        try (LanguageModel m = tinyModel()) {
+            return m.parameters().size();
+        }
+    }
 }
