@@ -64,20 +64,22 @@ public final class BpeTrainer {
 
     private final BpeTrainerConfig config;
     private final PrintStream progress;
+    private final boolean showProgress;
 
     /** A trainer that reports nothing while it runs. */
     public BpeTrainer(BpeTrainerConfig config) {
-        this(config, null);
+        this(config, System.err, false);
     }
 
     /** A trainer that draws progress bars on {@code progress} (e.g. System.err) for long runs. */
     public static BpeTrainer withProgress(BpeTrainerConfig config, PrintStream progress) {
-        return new BpeTrainer(config, progress);
+        return new BpeTrainer(config, progress, true);
     }
 
-    private BpeTrainer(BpeTrainerConfig config, PrintStream progress) {
+    private BpeTrainer(BpeTrainerConfig config, PrintStream progress, boolean showProgress) {
         this.config = config;
         this.progress = progress;
+        this.showProgress = showProgress;
     }
 
     /** Trains on UTF-8 text files and folders (read in blocks; invalid UTF-8 is replaced and counted). */
@@ -371,8 +373,8 @@ public final class BpeTrainer {
     }
 
     private ProgressBar bar(String task, long max, String unit) {
-        if (progress == null || max < 1000) {
-            return null;
+        if (!showProgress || max < 1000) {
+            return null; // try-with-resources skips a null resource
         }
         ProgressBarBuilder b = new ProgressBarBuilder().setTaskName(task).setInitialMax(max)
                 .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(progress)).setUpdateIntervalMillis(500);
