@@ -14,7 +14,11 @@ import org.junit.jupiter.api.Assumptions;
 final class Fixtures {
     private Fixtures() {}
 
-    /** The hard cases the issue lists: CJK, emoji, combining marks, control characters, CRLF, long runs. */
+    /**
+     * The hard cases the issue lists: CJK, emoji, combining marks, control characters, CRLF, long runs. The committed
+     * hf-trained-tokenizer.json was trained on text built from this list and {@link #random}: after changing either,
+     * regenerate it as {@link HfTrainerParityTest} describes.
+     */
     static final List<String> HARD = List.of(
             "",
             "Hello, world! It's a truth universally acknowledged; we'll see, they've gone, I'm here, he'd know.",
