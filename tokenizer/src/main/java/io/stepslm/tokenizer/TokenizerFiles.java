@@ -100,6 +100,7 @@ public final class TokenizerFiles {
         Path dir = abs.getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        tmp.toFile().deleteOnExit(); // Ctrl-C during the write: the shutdown hooks remove the temporary file too
         try {
             Files.write(tmp, bytes);
             try {
