@@ -38,11 +38,18 @@ public final class TokenizerFiles {
     public static Tokenizer load(Path file) throws IOException {
         JsonObject root = readJson(file);
         String where = file.toString();
-        if (root.has("model")) {
-            return HuggingFaceJson.read(root, where);
-        }
-        if (root.has("type") && CharTokenizer.TYPE.equals(asString(root.get("type")))) {
-            return CharTokenizer.fromJson(root, where);
+        try {
+            if (root.has("model")) {
+                return HuggingFaceJson.read(root, where);
+            }
+            if (root.has("type") && CharTokenizer.TYPE.equals(asString(root.get("type")))) {
+                return CharTokenizer.fromJson(root, where);
+            }
+        } catch (NumberFormatException | IllegalStateException | UnsupportedOperationException | ClassCastException
+                 | NullPointerException e) {
+            // Gson's getAs...() on a value of the wrong kind (e.g. a vocabulary id that is not a number)
+            throw new IllegalArgumentException(where + ": a field has the wrong kind of value (" + e.getMessage()
+                    + "); is this a HuggingFace tokenizer.json?", e);
         }
         throw new IllegalArgumentException(where + ": not a tokenizer file: expected a HuggingFace tokenizer.json (an object with"
                 + " \"model\") or a stepslm char tokenizer (\"type\": \"char\")");

@@ -137,6 +137,9 @@ class BpeTokenizerTest {
         assertTrue(loadFails(dir, "garbage.json", "{\"model\": nope}").getMessage().contains("malformed"));
         assertTrue(loadFails(dir, "array.json", "[1, 2]").getMessage().contains("not a JSON object"));
         assertTrue(loadFails(dir, "other.json", "{\"foo\": 1}").getMessage().contains("not a tokenizer file"));
+        JsonObject badId = TokenizerFiles.readJson(Fixtures.gpt2StyleFixture());
+        badId.getAsJsonObject("model").getAsJsonObject("vocab").addProperty("zzz", "not a number");
+        assertTrue(loadFails(dir, "badid.json", badId.toString()).getMessage().contains("wrong kind of value"));
 
         JsonObject wordPiece = TokenizerFiles.readJson(Fixtures.gpt2StyleFixture());
         wordPiece.getAsJsonObject("model").addProperty("type", "WordPiece");
