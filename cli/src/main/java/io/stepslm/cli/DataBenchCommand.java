@@ -108,6 +108,7 @@ public final class DataBenchCommand implements Callable<Integer> {
                 chunks.add(sample);
             }
             long t0 = System.nanoTime();
+            long c0 = cpuNanos();
             long peerTokens = 0;
             if (threads == 1) {
                 for (String c : chunks) {
@@ -119,10 +120,12 @@ public final class DataBenchCommand implements Callable<Integer> {
                 }
             }
             double peerS = (System.nanoTime() - t0) / 1e9;
+            double peerCpu = (cpuNanos() - c0) / 1e9;
             long peerBytes = 20L * sample.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
 
             StreamingConfig cfg = StreamingConfig.training(blockSize, Split.none()).withThreads(threads).withCycle(false);
             long start = System.nanoTime();
+            long cpu0 = cpuNanos();
             long windows = 0;
             long tokens;
             try (StreamingLoader loader = StreamingLoader.open(spec, tok, cfg, LoaderState.initial(1))) {
@@ -133,21 +136,25 @@ public final class DataBenchCommand implements Callable<Integer> {
                 tokens = loader.tokensRead();
             }
             double s = (System.nanoTime() - start) / 1e9;
-            out.printf(Locale.ROOT, "streaming, %d thread%s: %.1f MB in %.1f s = %.2f MB/s (%.2f MB/s per core), %.2f M tokens/s, %,d windows"
-                            + " | peer, tokenizer alone in memory: %.2f MB/s, %.2f M tokens/s%n",
-                    threads, threads == 1 ? "" : "s", rawBytes / 1e6, s, rawBytes / 1e6 / s, rawBytes / 1e6 / s / threads, tokens / 1e6 / s, windows,
-                    peerBytes / 1e6 / peerS, peerTokens / 1e6 / peerS);
+            double cpu = (cpuNanos() - cpu0) / 1e9;
+            // MB per CPU-second is the per-core rate whatever else runs on the machine; wall-clock rates fall with load.
+            out.printf(Locale.ROOT, "streaming, %d thread%s: %.1f MB in %.1f s = %.2f MB/s, %.2f M tokens/s, %,d windows; %.1f CPU-s = %.2f MB per CPU-second"
+                            + " | peer, tokenizer alone in memory: %.2f MB/s, %.2f M tokens/s, %.2f MB per CPU-second%n",
+                    threads, threads == 1 ? "" : "s", rawBytes / 1e6, s, rawBytes / 1e6 / s, tokens / 1e6 / s, windows, cpu, rawBytes / 1e6 / cpu,
+                    peerBytes / 1e6 / peerS, peerTokens / 1e6 / peerS, peerBytes / 1e6 / peerCpu);
             out.flush();
         }
 
         Path shards = work.resolve("shards");
         long start = System.nanoTime();
+        long prepCpu0 = cpuNanos();
         ShardWriter.prepare(spec, tok, PrepareConfig.defaults(Split.byHash(0.005)).withOverwrite(true), shards, (a, b, c) -> { }, new DataReport());
         double prepS = (System.nanoTime() - start) / 1e9;
+        double prepCpu = (cpuNanos() - prepCpu0) / 1e9;
         try (ShardDataset ds = ShardDataset.open(shards, tok)) {
             long n = ds.tokens(Split.Part.TRAIN);
-            out.printf(Locale.ROOT, "prepare, %d threads: %,d tokens in %.1f s = %.2f MB/s, %.2f M tokens/s%n", cores, n, prepS,
-                    rawBytes / 1e6 / prepS, n / 1e6 / prepS);
+            out.printf(Locale.ROOT, "prepare, %d threads: %,d train tokens in %.1f s = %.2f MB/s, %.2f M tokens/s; %.2f MB per CPU-second%n", cores, n,
+                    prepS, rawBytes / 1e6 / prepS, n / 1e6 / prepS, rawBytes / 1e6 / prepCpu);
             double random = rate(ds.sampler(Split.Part.TRAIN, blockSize, LoaderState.initial(7)));
             double sequential = rate(ds.sequential(Split.Part.TRAIN, blockSize, true, LoaderState.initial(7)));
             // peer: the same random windows copied out of an int[] on the heap (no mapping, no uint16 widening)
@@ -188,6 +195,11 @@ public final class DataBenchCommand implements Callable<Integer> {
         }
         out.printf("load average at end %s (above the core count, other work shared the CPU and the figures are low)%n", loadAverage());
         return 0;
+    }
+
+    /** CPU time of this process (all threads, including GC and JIT). */
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** The 1-minute load average: other processes on a shared machine lower every figure. */
