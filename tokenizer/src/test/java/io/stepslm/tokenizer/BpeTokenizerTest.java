@@ -185,6 +185,9 @@ class BpeTokenizerTest {
         Files.write(dir.resolve("binary.json"), new byte[] {(byte) 0xFF, (byte) 0xFE, 0});
         IllegalArgumentException bin = assertThrows(IllegalArgumentException.class, () -> TokenizerFiles.load(dir.resolve("binary.json")));
         assertTrue(bin.getMessage().contains("binary.json") && bin.getMessage().contains("UTF-8"), bin.getMessage());
+        Path folder = Files.createDirectories(dir.resolve("folder.json"));
+        java.io.IOException isDir = assertThrows(java.io.IOException.class, () -> TokenizerFiles.load(folder));
+        assertTrue(isDir.getMessage().contains("folder.json") && isDir.getMessage().contains("directory"), isDir.getMessage());
         java.io.IOException missing = assertThrows(java.io.IOException.class, () -> TokenizerFiles.load(dir.resolve("missing.json")));
         assertTrue(missing.getMessage().contains("missing.json"), missing.getMessage());
     }
