@@ -68,7 +68,7 @@ public final class AdamW implements AutoCloseable {
 
     /**
      * One update with learning rate {@code lr}; {@code grads.get(i)} is the gradient of weight i (already unscaled
-     * and clipped). Temporaries go to {@code scratch}, which the caller closes after the step.
+     * and clipped). {@code scratch} is the step's manager (the fused kernel creates no array that outlives the call).
      */
     public void step(List<NDArray> grads, double lr, NDManager scratch) {
         if (grads.size() != weights.size()) {
@@ -77,29 +77,22 @@ public final class AdamW implements AutoCloseable {
         step++;
         double bias1 = 1 - Math.pow(beta1, step);
         double bias2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+        // PyTorch's update written for the engine's fused Adam kernel, which computes
+        //   m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  p <- p - lr' m / (sqrt(v) + eps')
+        // with lr' its "learningRateBiasCorrection" (DJL pytorch-native optim.cc, adamUpdate, adamw=false):
+        // lr' = lr sqrt(1 - b2^t) / (1 - b1^t) and
+        // eps' = eps sqrt(1 - b2^t) make it equal to lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+        // Its own (L2, not decoupled) weight decay is 0 and its element-wise clamp is off (-1); the decoupled decay
+        // is one in-place multiply. The kernel zeroes the parameter's gradient afterwards, which the loop does anyway.
+        float stepSize = (float) (lr * bias2Sqrt / bias1);
+        float eps = (float) (epsilon * bias2Sqrt);
         for (int i = 0; i < weights.size(); i++) {
             NDArray p = weights.get(i);
-            NDArray g = grads.get(i);
-            NDArray mi = m.get(i);
-            NDArray vi = v.get(i);
-            // No autograd is recording here (outside a GradientCollector), so Number operands are safe (trap 1
-            // only concerns tensors that take part in a backward pass).
-            NDArray gScaled = g.mul(1 - beta1);
-            gScaled.attach(scratch);
-            mi.muli(beta1).addi(gScaled);
-            NDArray gSquared = g.square();
-            gSquared.attach(scratch);
-            vi.muli(beta2).addi(gSquared.muli(1 - beta2));
-            NDArray denominator = vi.sqrt(); // results belong to vi's manager: move them to scratch (trap 8)
-            denominator.attach(scratch);
-            denominator.divi(bias2Sqrt).addi(epsilon);
-            NDArray update = mi.div(denominator);
-            update.attach(scratch);
-            update.muli(lr / bias1);
             if (decay[i] && weightDecay > 0) {
-                p.muli(1 - lr * weightDecay);
+                p.muli(1 - lr * weightDecay); // outside autograd: a Number operand is safe (trap 1 needs a backward pass)
             }
-            p.subi(update);
+            p.getNDArrayInternal().adamUpdate(new NDList(p, grads.get(i), m.get(i), v.get(i)), new NDList(p),
+                    (float) lr, stepSize, 0f, 1f, -1f, (float) beta1, (float) beta2, eps, false, false);
         }
     }
 
