@@ -9,4 +9,7 @@ if [ ! -f /tmp/anchors/torch/env.sh ] && [ -f "$anchors/setup_torch_cpu.sh" ]; t
   echo "bench/model.sh: unpacking Debian's python3-torch for the PyTorch peer (once) ..." >&2
   bash "$anchors/setup_torch_cpu.sh" >&2
 fi
+# libgomp's default spin-waiting makes multi-threaded libtorch 5-20x slower when the cores are shared (measured
+# under load 8 on 2 cores, for stepslm and for PyTorch alike); sleeping idle threads costs little when idle.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 exec "$root/stepslm" bench model --anchors "$anchors" "$@"

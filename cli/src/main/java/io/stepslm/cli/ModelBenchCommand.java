@@ -122,8 +122,10 @@ public final class ModelBenchCommand implements Callable<Integer> {
         }
         boolean torch = !noTorch && torchAvailable();
         String machine = machine();
-        System.out.printf(Locale.ROOT, "stepslm bench model: %s, libtorch %s, device %s, load average %s%n",
-                machine, Engine.getEngine("PyTorch").getVersion(), dev.spec(), loadAverage());
+        String wait = System.getenv("OMP_WAIT_POLICY");
+        System.out.printf(Locale.ROOT, "stepslm bench model: %s, libtorch %s, device %s, load average %s, "
+                        + "OMP_WAIT_POLICY=%s%n", machine, Engine.getEngine("PyTorch").getVersion(), dev.spec(),
+                loadAverage(), wait == null ? "(unset: libgomp spins)" : wait);
         System.out.printf(Locale.ROOT, "%-17s %8s %7s %-14s %3s %12s %12s %9s %9s%n", "model", "params", "BxT",
                 "kernels", "thr", "fwd+bwd t/s", "step t/s", "ms/step", "cpu ms");
         Map<String, Double> torchBest = new LinkedHashMap<>();
