@@ -18,6 +18,7 @@ import io.stepslm.tokenizer.BpeTrainer;
 import io.stepslm.tokenizer.BpeTrainerConfig;
 import io.stepslm.tokenizer.CharTokenizer;
 import io.stepslm.tokenizer.Tokenizer;
+import io.stepslm.train.Checkpoints;
 import io.stepslm.train.Perplexity;
 import io.stepslm.train.TokenCorpus;
 import io.stepslm.train.TokenWindows;
@@ -64,7 +65,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "CPU threads (default: ${DEFAULT-VALUE}; one is fastest for a model this small on 2 cores).")
     int threads = 1;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", paramLabel = "DIR", description = "Run folder, replaced on each demo (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("runs/demo");
 
     @Option(names = "--prompt", description = "Start of the generated text (default: ${DEFAULT-VALUE}).")
@@ -101,6 +102,7 @@ public final class DemoCommand implements Callable<Integer> {
         TrainConfig config = TrainConfig.demo().withOverrides(
                 com.google.gson.JsonParser.parseString("{\"maxSteps\": " + maxSteps + "}").getAsJsonObject(), "--max-steps");
         Device device = Device.cpu();
+        Checkpoints.clearRun(out); // each demo replaces the previous demo's run
         try (NDManager kernelManager = NDManager.newBaseManager(device)) {
             ModelRuntime runtime = new ModelRuntime(device, KernelChoice.FUSED.open(kernelManager, Precision.FP32, log),
                     Precision.FP32, config.seed());

@@ -147,6 +147,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         int threadCount = new CpuThreads(threads == null ? 0 : threads).apply();
         Path runDir = checkpoint == null ? out : checkpoint.getParent().getParent();
+        if (checkpoint == null) {
+            Checkpoints.requireNewRunFolder(runDir);
+        }
         log.println("train config (" + (checkpoint == null ? "preset " + preset : "from " + checkpoint) + "):");
         log.println(config.toJson());
 

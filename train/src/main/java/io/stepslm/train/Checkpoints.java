@@ -126,6 +126,32 @@ public final class Checkpoints {
                 + DIR + "/step-*, or one checkpoint folder containing " + TrainState.FILE);
     }
 
+    /**
+     * Refuses to start a new run in a folder that already holds one: its checkpoints would be pruned in step-name
+     * order together with the new run's, and its metrics mixed with the new ones.
+     */
+    public static void requireNewRunFolder(Path runDir) throws IOException {
+        boolean used = Files.exists(runDir.resolve(Metrics.FILE));
+        Path root = runDir.resolve(DIR);
+        if (Files.isDirectory(root)) {
+            try (Stream<Path> s = Files.list(root)) {
+                used |= s.anyMatch(p -> !p.getFileName().toString().startsWith(TMP));
+            }
+        }
+        if (used) {
+            throw new IllegalArgumentException("the run folder " + runDir + " already holds a training run: continue it with --resume "
+                    + runDir + ", or choose another --out (or delete the folder)");
+        }
+    }
+
+    /** Deletes a previous run's checkpoints, metrics and report from {@code runDir} (the demo replaces its own run). */
+    public static void clearRun(Path runDir) throws IOException {
+        deleteRecursively(runDir.resolve(DIR));
+        for (String f : List.of(Metrics.FILE, TrainingReport.FILE, "loss.png", "lr.png", "throughput.png")) {
+            Files.deleteIfExists(runDir.resolve(f));
+        }
+    }
+
     /** A rename that is atomic where the file system allows it (always within one folder on POSIX). */
     public static void moveAtomically(Path from, Path to) throws IOException {
         try {

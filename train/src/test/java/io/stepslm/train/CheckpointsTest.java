@@ -97,4 +97,16 @@ class CheckpointsTest {
         assertTrue(html.contains("loss.png") && html.contains("2.5000"), html);
         assertTrue(Files.size(run.resolve("loss.png")) > 1000);
     }
+
+    @Test
+    void aNewRunRefusesAUsedFolderAndTheDemoClearsItsOwn() throws IOException {
+        Checkpoints.requireNewRunFolder(run);                                       // empty: fine
+        Checkpoints c = new Checkpoints(run);
+        Checkpoints.requireNewRunFolder(run);                                       // only the empty checkpoints/ folder
+        c.save(10, writing("w"), 2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.requireNewRunFolder(run));
+        assertTrue(e.getMessage().contains("--resume"), e.getMessage());
+        Checkpoints.clearRun(run);
+        Checkpoints.requireNewRunFolder(run);
+    }
 }
