@@ -183,13 +183,17 @@ public final class BpeTokenizer implements Tokenizer {
         for (int i = from; i < to; ) {
             int e = pattern.next(s, i, to);
             int hash = PieceCache.hash(s, i, e);
-            int[] pieceIds = cache.get(s, i, e, hash);
-            if (pieceIds == null) {
+            PieceCache.Entry hit = cache.find(s, i, e, hash);
+            if (hit == null) {
                 String piece = s.substring(i, e);
-                pieceIds = encodePiece(piece);
+                int[] pieceIds = encodePiece(piece);
                 cache.put(piece, hash, pieceIds);
+                out.addAll(pieceIds);
+            } else if (hit.single >= 0) {
+                out.add(hit.single);
+            } else {
+                out.addAll(hit.ids);
             }
-            out.addAll(pieceIds);
             i = e;
         }
     }
