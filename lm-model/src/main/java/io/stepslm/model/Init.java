@@ -3,6 +3,7 @@ package io.stepslm.model;
 import ai.djl.ndarray.types.Shape;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -41,19 +42,19 @@ final class Init {
             return out;
         }
         if (name.startsWith("ln_f.") || name.contains(".ln1.") || name.contains(".ln2.")) {
-            java.util.Arrays.fill(out, 1f);
+            Arrays.fill(out, 1f);
             return out;
         }
         double std = STD;
         if (name.endsWith(".attn.proj.weight") || name.endsWith(".mlp.proj.weight")) {
             std = STD / Math.sqrt(2.0 * config.blocks());
         }
-        int rows = n;
+        int filled = n;
         if (name.equals("wte.weight") || name.equals("lm_head.weight")) {
-            rows = config.vocabSize() * config.width(); // padding rows stay zero
+            filled = config.vocabSize() * config.width(); // padding rows stay zero
         }
         SplittableRandom random = new SplittableRandom(mix(seed, name));
-        for (int i = 0; i < rows; i++) {
+        for (int i = 0; i < filled; i++) {
             out[i] = (float) (random.nextGaussian() * std);
         }
         return out;

@@ -3,6 +3,7 @@ package io.stepslm.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * Rotary position embedding (Su et al. 2021, RoFormer), in the rotate-half layout of GPT-NeoX and HuggingFace LLaMA:
@@ -52,9 +53,9 @@ final class Rotary {
             r[(i + half) * headSize + i] = -1f; // out[i] = -x[i + half]
             r[i * headSize + i + half] = 1f; // out[i + half] = x[i]
         }
-        this.cos = manager.create(c, new ai.djl.ndarray.types.Shape(contextLength, headSize));
-        this.sin = manager.create(s, new ai.djl.ndarray.types.Shape(contextLength, headSize));
-        this.rotateHalf = manager.create(r, new ai.djl.ndarray.types.Shape(headSize, headSize));
+        this.cos = manager.create(c, new Shape(contextLength, headSize));
+        this.sin = manager.create(s, new Shape(contextLength, headSize));
+        this.rotateHalf = manager.create(r, new Shape(headSize, headSize));
     }
 
     /** x (B, nh, T, hs) at positions offset .. offset + T - 1 -> rotated, same shape, on x's manager. */
