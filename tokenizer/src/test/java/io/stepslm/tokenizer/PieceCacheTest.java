@@ -33,5 +33,9 @@ class PieceCacheTest {
         c.put("Aa", "Aa".hashCode(), new int[] {1});
         assertNull(c.get("xBBx", 1, 3, PieceCache.hash("xBBx", 1, 3)));
         assertArrayEquals(new int[] {1}, c.get("xAax", 1, 3, PieceCache.hash("xAax", 1, 3)));
+        // longer than the 8 packed characters, same hash, same first 8 characters: the rest decides
+        c.put("AaAaAaAaAa", "AaAaAaAaAa".hashCode(), new int[] {2, 3});
+        assertNull(c.get("AaAaAaAaBB", 0, 10, PieceCache.hash("AaAaAaAaBB", 0, 10)));
+        assertArrayEquals(new int[] {2, 3}, c.get(" AaAaAaAaAa", 1, 11, PieceCache.hash(" AaAaAaAaAa", 1, 11)));
     }
 }
