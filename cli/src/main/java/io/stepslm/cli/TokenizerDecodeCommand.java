@@ -18,8 +18,9 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(
         name = "decode",
         mixinStandardHelpOptions = true,
-        description = {"Decode token ids to text. Ids come from the arguments or, when there are none, from stdin;",
-                "separators may be spaces, commas or newlines, and [ ] brackets are ignored (JSON arrays work)."},
+        description = {"Decode token ids to text.",
+                "Ids come from the arguments or, when there are none, from stdin; separators may be spaces, commas or",
+                "newlines, and [ ] brackets are ignored (JSON arrays work)."},
         footer = {"", "Examples:",
                 "  stepslm tokenizer decode --tokenizer tokenizer.json 1212 318 257",
                 "  stepslm tokenizer encode --tokenizer tokenizer.json --text 'Hi' | stepslm tokenizer decode --tokenizer tokenizer.json"})
