@@ -145,10 +145,20 @@ final class CorpusFiles {
         out.clear();
     }
 
-    /** The last position at or before {@code from} where a space follows a non-whitespace character, or 0. */
+    /**
+     * The last position at or before {@code from} where no GPT-2 or cl100k pre-token can span: a space after a
+     * non-whitespace character, or (for text without spaces, such as Chinese) a non-letter, non-whitespace character
+     * after a letter (a letter run always ends there and nothing looks behind). 0 when there is none.
+     */
     static int safeCut(CharSequence s, int from) {
         for (int p = Math.min(from, s.length() - 1); p > 0; p--) {
-            if (s.charAt(p) == ' ' && !SplitPattern.isWhitespace(s.charAt(p - 1)) && !Character.isHighSurrogate(s.charAt(p - 1))) {
+            char c = s.charAt(p);
+            char before = s.charAt(p - 1);
+            if (c == ' ' && !SplitPattern.isWhitespace(before) && !Character.isHighSurrogate(before)) {
+                return p;
+            }
+            if (!Character.isLowSurrogate(c) && !SplitPattern.isWhitespace(c) && SplitPattern.classAt(s, p) != SplitPattern.LETTER
+                    && SplitPattern.classOf(Character.codePointBefore(s, p)) == SplitPattern.LETTER) {
                 return p;
             }
         }

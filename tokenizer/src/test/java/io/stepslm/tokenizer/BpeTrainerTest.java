@@ -93,6 +93,24 @@ class BpeTrainerTest {
     }
 
     @Test
+    void textWithoutSpacesIsStillReadInBlocks(@TempDir Path dir) throws Exception {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; b.length() < 2_300_000; i++) {
+            b.append("中文字符").append(i % 7 == 0 ? "，" : "").append(i % 13 == 0 ? "𠀀𠀁" : "").append(i % 97).append("。");
+        }
+        String text = b.toString();
+        assertTrue(CorpusFiles.safeCut(text, 1_000_000) > 999_000);
+        Path f = Files.writeString(dir.resolve("zh.txt"), text);
+        BpeTrainerConfig config = BpeTrainerConfig.cl100k(500);
+        BpeTrainer.Result fromFile = new BpeTrainer(config).train(List.of(f));
+        BpeTrainer.Result fromString = new BpeTrainer(config).train(List.of(text).iterator());
+        assertEquals(fromString.stats().pretokens(), fromFile.stats().pretokens());
+        assertEquals(fromString.tokenizer().fingerprint(), fromFile.tokenizer().fingerprint());
+        // the whole string as one piece per 2-3 characters, checked against one unsplit split
+        assertEquals(SplitPattern.CL100K.split(text).size(), fromFile.stats().pretokens());
+    }
+
+    @Test
     void largeTextsAreCutWithoutChangingCounts() {
         // a text over the 256K-character piece size is counted in parallel pieces; the result equals counting
         // the same text delivered as many small texts split at the same safe places
@@ -107,6 +125,7 @@ class BpeTrainerTest {
         BpeTrainer.Result split = new BpeTrainer(config).train(List.of(text.substring(0, cut), text.substring(cut)).iterator());
         assertTrue(cut > 250_000 && cut <= 300_000, "cut at " + cut);
         assertEquals(whole.stats().pretokens(), split.stats().pretokens());
+        assertEquals(SplitPattern.GPT2.split(text).size(), whole.stats().pretokens());
         assertEquals(whole.tokenizer().fingerprint(), split.tokenizer().fingerprint());
     }
 
