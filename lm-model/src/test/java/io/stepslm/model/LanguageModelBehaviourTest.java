@@ -79,6 +79,30 @@ class LanguageModelBehaviourTest {
     }
 
     @Test
+    void dropoutActsOnlyWhileTraining() {
+        ModelConfig c = ModelConfig.charTiny(65).withStepsRecipe().withDropout(0.3);
+        try (LanguageModel model = ReferenceParityTest.randomModel(c, new ReferenceKernels(), 3);
+             NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.create(randomTokens(2 * 16, 65, 1), new Shape(2, 16));
+            float[] eval1 = model.logits(x, false).toFloatArray();
+            float[] eval2 = model.logits(x, false).toFloatArray();
+            float[] train1 = model.logits(x, true).toFloatArray();
+            float[] train2 = model.logits(x, true).toFloatArray();
+            KvCacheTest.assertMaxDiff(eval1, eval2, 0.0);
+            assertTrue(maxDiff(train1, train2) > 1e-3, "two training passes must drop different units");
+            assertTrue(maxDiff(eval1, train1) > 1e-3, "training applies dropout");
+        }
+    }
+
+    private static double maxDiff(float[] a, float[] b) {
+        double d = 0;
+        for (int i = 0; i < a.length; i++) {
+            d = Math.max(d, Math.abs(a[i] - b[i]));
+        }
+        return d;
+    }
+
+    @Test
     void changingTokenTChangesNoEarlierLogits() {
         for (ModelConfig c : List.of(ModelConfig.charTiny(65), ModelConfig.charTiny(65).withStepsRecipe())) {
             try (LanguageModel model = ReferenceParityTest.randomModel(c, new ReferenceKernels(), 8);
