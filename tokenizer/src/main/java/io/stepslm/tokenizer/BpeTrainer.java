@@ -89,9 +89,8 @@ public final class BpeTrainer {
         Counts counts = new Counts();
         List<String> batch = new ArrayList<>();
         long[] batchChars = {0};
-        int tail = new SpecialTokens(config.specialTokens()).maxLength();
         try (ProgressBar bar = bar("reading", corpus.totalBytes() >> 10, "KB")) {
-            corpus.forEachBlock(tail, block -> {
+            corpus.forEachBlock(config.specialTokens(), block -> {
                 batch.add(block);
                 batchChars[0] += block.length();
                 if (batchChars[0] >= BATCH_CHARS) {

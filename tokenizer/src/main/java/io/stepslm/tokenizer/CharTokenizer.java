@@ -43,7 +43,7 @@ public final class CharTokenizer implements Tokenizer {
     public static CharTokenizer fromFiles(java.util.List<Path> inputs) throws IOException {
         java.util.BitSet seen = new java.util.BitSet();
         CorpusFiles corpus = CorpusFiles.of(inputs);
-        corpus.forEachBlock(1, block -> {
+        corpus.forEachBlock(List.of(), block -> {
             block.codePoints().forEach(seen::set);
         });
         if (seen.isEmpty()) {

@@ -82,14 +82,21 @@ final class CorpusFiles {
         return bytes;
     }
 
-    /** Calls {@code sink} with blocks of text; a file's text never shares a block with another file's. */
-    void forEachBlock(int keepTail, Consumer<String> sink) throws IOException {
+    /**
+     * Calls {@code sink} with blocks of text; a file's text never shares a block with another file's, and no block
+     * boundary falls inside one of the {@code specials} (they must be matched whole).
+     */
+    void forEachBlock(List<String> specials, Consumer<String> sink) throws IOException {
         for (Path f : files) {
-            readFile(f, keepTail, sink);
+            readFile(f, specials, sink);
         }
     }
 
-    private void readFile(Path f, int keepTail, Consumer<String> sink) throws IOException {
+    private void readFile(Path f, List<String> specials, Consumer<String> sink) throws IOException {
+        int keepTail = 1;
+        for (String sp : specials) {
+            keepTail = Math.max(keepTail, sp.length());
+        }
         CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.allocate(1 << 16);
@@ -122,7 +129,7 @@ final class CorpusFiles {
                 in.compact();
                 flush(out, text);
                 if (text.length() >= BLOCK_CHARS) {
-                    int cut = safeCut(text, text.length() - Math.max(1, keepTail));
+                    int cut = outsideSpecials(text, safeCut(text, text.length() - keepTail), specials);
                     if (cut > 0) {
                         sink.accept(text.substring(0, cut));
                         text.delete(0, cut);
@@ -137,6 +144,29 @@ final class CorpusFiles {
         if (text.length() > 0) {
             sink.accept(text.toString());
         }
+    }
+
+    /** Moves a cut that falls inside a special token to the token's start (specials end pre-tokens anyway). */
+    static int outsideSpecials(CharSequence text, int cut, List<String> specials) {
+        int w = 0;
+        for (String sp : specials) {
+            w = Math.max(w, sp.length());
+        }
+        boolean moved = true;
+        while (moved && cut > 0 && w > 0) {
+            moved = false;
+            int offset = Math.max(0, cut - w);
+            String window = text.subSequence(offset, Math.min(text.length(), cut + w)).toString();
+            for (String sp : specials) {
+                for (int i = window.indexOf(sp); i >= 0; i = window.indexOf(sp, i + 1)) {
+                    if (offset + i < cut && offset + i + sp.length() > cut) {
+                        cut = offset + i;
+                        moved = true;
+                    }
+                }
+            }
+        }
+        return cut;
     }
 
     private static void flush(CharBuffer out, StringBuilder text) {

@@ -93,6 +93,17 @@ class BpeTrainerTest {
     }
 
     @Test
+    void blocksNeverSplitASpecialToken(@TempDir Path dir) throws Exception {
+        // every letter->'|' inside <|endoftext|> would be a safe cut for plain text; inside a special it is not
+        String text = "ab<|endoftext|>".repeat(200_000);
+        assertEquals(17, CorpusFiles.outsideSpecials(text, 20, List.of(Tokenizer.END_OF_TEXT, "<|x|>")));
+        assertEquals(15, CorpusFiles.outsideSpecials(text, 15, List.of(Tokenizer.END_OF_TEXT)));
+        Path f = Files.writeString(dir.resolve("specials.txt"), text);
+        BpeTrainer.Result fromFile = new BpeTrainer(BpeTrainerConfig.gpt2(300)).train(List.of(f));
+        assertEquals(200_000, fromFile.stats().pretokens(), "only the 'ab' pieces are counted");
+    }
+
+    @Test
     void textWithoutSpacesIsStillReadInBlocks(@TempDir Path dir) throws Exception {
         StringBuilder b = new StringBuilder();
         for (int i = 0; b.length() < 2_300_000; i++) {
