@@ -201,7 +201,7 @@ public final class LanguageModel implements AutoCloseable {
      * context length -> (B, T, V) FP32, on the manager of {@code tokens}.
      */
     public NDArray logits(NDArray tokens, boolean training) {
-        checkTokens(tokens, config.contextLength(), "tokens");
+        checkTokens(tokens);
         NDArray x = embed(tokens, 0, training); // (B, T, C)
         return head(steps.forward(x, training, Steps.Probe.NONE)); // (B, T, V)
     }
@@ -242,7 +242,7 @@ public final class LanguageModel implements AutoCloseable {
      * pass one token at a time; each step costs the same whatever the position.
      */
     public NDArray step(NDArray tokens, KvCache cache) {
-        checkTokens(tokens, config.contextLength(), "tokens");
+        checkTokens(tokens);
         long b = tokens.getShape().get(0);
         int t = Math.toIntExact(tokens.getShape().get(1));
         if (b != cache.batch()) {
@@ -288,7 +288,7 @@ public final class LanguageModel implements AutoCloseable {
 
     /** The eval forward pass seen and edited by a diagnostics probe. Returns logits (B, T, V). */
     NDArray logits(NDArray tokens, Steps.Probe probe) {
-        checkTokens(tokens, config.contextLength(), "tokens");
+        checkTokens(tokens);
         NDArray x = embed(tokens, 0, false); // (B, T, C)
         return head(steps.forward(x, false, probe));
     }
@@ -313,18 +313,23 @@ public final class LanguageModel implements AutoCloseable {
         return logits;
     }
 
-    private static void checkTokens(NDArray tokens, int contextLength, String what) {
+    private void checkTokens(NDArray tokens) {
         Shape s = tokens.getShape();
+        int contextLength = config.contextLength();
         if (s.dimension() != 2) {
-            throw new IllegalArgumentException(what + " must be (batch, time), got shape " + s);
+            throw new IllegalArgumentException("tokens must be (batch, time), got shape " + s);
         }
         if (s.get(1) > contextLength || s.get(1) == 0) {
-            throw new IllegalArgumentException(what + " has " + s.get(1) + " positions but the model's context "
+            throw new IllegalArgumentException("tokens have " + s.get(1) + " positions but the model's context "
                     + "length is " + contextLength + ": crop the sequence to the last " + contextLength + " tokens");
         }
         DataType dt = tokens.getDataType();
         if (dt != DataType.INT32 && dt != DataType.INT64) {
-            throw new IllegalArgumentException(what + " must be int32 or int64 token ids, got " + dt);
+            throw new IllegalArgumentException("tokens must be int32 or int64 token ids, got " + dt);
+        }
+        if (!tokens.getDevice().equals(runtime.device())) {
+            throw new IllegalArgumentException("tokens are on " + tokens.getDevice() + " but the model is on "
+                    + runtime.device() + ": create them with an NDManager of the model's device");
         }
     }
 

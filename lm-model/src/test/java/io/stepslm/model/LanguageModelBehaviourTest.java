@@ -48,6 +48,12 @@ class LanguageModelBehaviourTest {
             float loss = model.loss(x, y, false).getFloat();
             assertEquals(Math.log(65), loss, 0.05, "loss at init " + loss + " vs ln(65)");
             assertEquals(new Shape(4, 64, 65), model.logits(x, false).getShape());
+            StepsConfigTest.assertMessage(() -> model.logits(m.create(new int[65], new Shape(1, 65)), false),
+                    "crop the sequence to the last 64");
+            StepsConfigTest.assertMessage(() -> model.logits(m.create(new float[4], new Shape(1, 4)), false),
+                    "int32 or int64");
+            StepsConfigTest.assertMessage(() -> model.loss(x, m.create(new int[4], new Shape(1, 4)), false),
+                    "shifted left by one");
         }
     }
 
