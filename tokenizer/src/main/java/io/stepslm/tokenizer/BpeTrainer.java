@@ -51,7 +51,7 @@ public final class BpeTrainer {
     public record Result(BpeTokenizer tokenizer, Stats stats) {}
 
     private static final int PIECE_CHARS = 1 << 18;
-    private static final long BATCH_CHARS = 1L << 24;
+    private static final long BATCH_CHARS = 1L << 22;
     private static final String[] ALPHABET = ByteLevel.alphabet();
     /** Id of each byte value: its character's rank in code point order (GPT-2's ids 0..255). */
     private static final int[] BYTE_ID = new int[256];

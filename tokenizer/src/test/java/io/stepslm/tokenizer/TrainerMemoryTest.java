@@ -1,0 +1,55 @@
+package io.stepslm.tokenizer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Training memory grows with the number of distinct pre-tokens, not with the corpus: a child JVM with a 48 MB heap
+ * trains on a 64 MB file (reading it whole would need 64 MB of bytes plus the string).
+ */
+class TrainerMemoryTest {
+
+    /** The child: trains on the file and prints the number of pre-tokens it counted. */
+    public static void main(String[] args) throws Exception {
+        BpeTrainer.Result r = new BpeTrainer(BpeTrainerConfig.gpt2(1000)).train(List.of(Paths.get(args[0])));
+        System.out.println(r.stats().pretokens() + " " + r.stats().bytes());
+    }
+
+    @Test
+    @Tag("slow")
+    void trainsOnAFileLargerThanTheHeap(@TempDir Path dir) throws Exception {
+        Path big = dir.resolve("big.txt");
+        long words = 0;
+        long bytes = 0;
+        try (BufferedWriter w = Files.newBufferedWriter(big, StandardCharsets.UTF_8)) {
+            String line = "It is a truth universally acknowledged, that a single man in possession of a good fortune";
+            for (int i = 0; bytes < 64L << 20; i++) {
+                String s = line + " " + (i % 5000) + ".\n";
+                w.write(s);
+                bytes += s.length();
+                words += 19;
+            }
+        }
+        Process p = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx48m",
+                "-cp", System.getProperty("java.class.path"), TrainerMemoryTest.class.getName(), big.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "child did not finish");
+        assertEquals(0, p.exitValue(), out);
+        String[] parts = out.trim().split("\\s+");
+        // per line: 16 words, ',', ' 123', '.', '\n' = 20 pre-tokens
+        assertEquals(words / 19 * 20, Long.parseLong(parts[parts.length - 2]), out);
+        assertEquals(bytes, Long.parseLong(parts[parts.length - 1]), out);
+    }
+}
