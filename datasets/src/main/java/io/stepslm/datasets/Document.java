@@ -2,7 +2,8 @@ package io.stepslm.datasets;
 
 /**
  * One document, or one piece of a long one. Very long documents (a multi-GB single-file book dump) are delivered in
- * pieces of about {@link Documents#PIECE_CHARS} characters cut after a newline, so memory stays bounded;
+ * pieces of about {@link Documents#PIECE_CHARS} characters cut at a lone newline (so that BPE gives the same ids
+ * as for the whole text), and memory stays bounded;
  * {@code piece} counts from 0 and {@code last} marks the piece after which {@code <|endoftext|>} follows.
  *
  * @param source the file, or {@code archive.tar.gz!/entry} for a tar entry

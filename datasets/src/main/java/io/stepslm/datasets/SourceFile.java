@@ -258,8 +258,8 @@ final class SourceFile implements Closeable {
             }
             doc.append(l).append('\n');
             if (doc.length() > Documents.PIECE_CHARS) {
-                // keep the newline just read: if the block ends here, endOfDocument drops it as for any block
-                return piece(doc.length() - 1);
+                // the cut is before the newline just read, so if the block ends here endOfDocument drops it as usual
+                return piece(cutPoint());
             }
         }
     }
@@ -352,9 +352,20 @@ final class SourceFile implements Closeable {
         return d;
     }
 
-    /** After the last newline in the second half of the buffer, so a long text is cut between lines; else at the limit. */
+    /**
+     * After the last lone newline (between two non-space characters) in the second half of the buffer, so that a long
+     * text is cut where GPT-2's and cl100k's split patterns also end a pre-token (a whitespace run cut in two would
+     * be split differently): the pieces then tokenize exactly as the whole text would. Else after any newline, else
+     * at the limit.
+     */
     private int cutPoint() {
         int limit = Documents.PIECE_CHARS;
+        for (int i = limit - 1; i >= limit / 2; i--) {
+            if (doc.charAt(i) == '\n' && i + 1 < doc.length() && !Character.isWhitespace(doc.charAt(i + 1))
+                    && !Character.isWhitespace(doc.charAt(i - 1))) {
+                return i + 1;
+            }
+        }
         for (int i = limit - 1; i >= limit / 2; i--) {
             if (doc.charAt(i) == '\n') {
                 return i + 1;
