@@ -47,7 +47,7 @@ public final class StepsLm {
         } else {
             throw new RuntimeException(e);
         }
-        cl.getErr().println("stepslm " + cl.getCommandName() + ": error: " + message);
+        cl.getErr().println(cl.getCommandSpec().qualifiedName() + ": error: " + message);
         return 1;
     }
 
