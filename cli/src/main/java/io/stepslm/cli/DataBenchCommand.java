@@ -44,8 +44,10 @@ import picocli.CommandLine.Model.CommandSpec;
         name = "data",
         mixinStandardHelpOptions = true,
         sortOptions = false,
-        description = {"Streaming loader MB/s and tokens/s (1 and all threads, BPE) and memory-mapped shard sampling tokens/s",
-                "on the six Austen novels repeated to about 200 MB (generated under --work, never committed)."},
+        description = {"Streaming loader MB/s and tokens/s, and shard sampling tokens/s.",
+                "Streaming (read + gunzip + BPE + windows) with 1 and all threads next to the tokenizer alone, and windows from",
+                "memory-mapped shards next to an int[] on the heap, on the six Austen novels repeated to about 200 MB",
+                "(generated under --work, never committed)."},
         footer = {"", "Examples:", "  stepslm bench data", "  stepslm bench data --corpus-mb 50 --tokenizer tokenizer.json"})
 public final class DataBenchCommand implements Callable<Integer> {
 
