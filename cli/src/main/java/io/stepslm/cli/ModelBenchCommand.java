@@ -159,9 +159,13 @@ public final class ModelBenchCommand implements Callable<Integer> {
                 if (torch) {
                     double best = 0;
                     for (int th : torchThreads) {
-                        double tokS = runTorch(config, name.endsWith("-steps"), b, t, n, th);
+                        double[] run = runTorch(config, name.endsWith("-steps"), b, t, n, th);
+                        double tokS = run[0];
+                        // CPU seconds of the whole python process (start-up and evaluation included) per timed step:
+                        // an upper bound that, unlike wall time, other processes on the cores do not inflate
+                        String cpu = th == 1 ? String.format(Locale.ROOT, "<%.0f", run[1] * 1000 / n) : "-";
                         System.out.printf(Locale.ROOT, "%-17s %8s %7s %-14s %3d %12s %12.0f %9.1f %9s%n", name, "",
-                                b + "x" + t, "pytorch", th, "-", tokS, 1000.0 * b * t / tokS, "-");
+                                b + "x" + t, "pytorch", th, "-", tokS, 1000.0 * b * t / tokS, cpu);
                         best = Math.max(best, tokS);
                     }
                     torchBest.put(name, best);
@@ -250,13 +254,16 @@ public final class ModelBenchCommand implements Callable<Integer> {
         return true;
     }
 
-    /** Runs torch_reference.py on random tokens and returns its training tokens/s (it skips 10 iterations). */
-    double runTorch(ModelConfig c, boolean steps, int b, int t, int n, int th) throws IOException,
+    /**
+     * Runs torch_reference.py on random tokens for n timed iterations (it skips 10 first) and returns its training
+     * tokens/s and the CPU seconds (user + system) the python process used, read from bash's {@code times}.
+     */
+    double[] runTorch(ModelConfig c, boolean steps, int b, int t, int n, int th) throws IOException,
             InterruptedException {
-        String cmd = "source '" + torchEnv + "' && exec /usr/bin/python3 '" + anchors.resolve("torch_reference.py")
+        String cmd = "source '" + torchEnv + "' && /usr/bin/python3 '" + anchors.resolve("torch_reference.py")
                 + "' --threads " + th + " --layers " + plainDepth(c) + " --heads " + c.heads() + " --width " + c.width() + " --context " + t
                 + " --batch " + b + " --iters " + (n + 10) + " --eval-interval 1000000 --eval-iters 1"
-                + " --warmup 1 --vocab " + vocab + (steps ? " --steps" : "");
+                + " --warmup 1 --vocab " + vocab + (steps ? " --steps" : "") + "; s=$?; times; exit $s";
         Process p = new ProcessBuilder("bash", "-c", cmd).redirectErrorStream(true).start();
         String summary = null;
         StringBuilder all = new StringBuilder();
@@ -272,7 +279,14 @@ public final class ModelBenchCommand implements Callable<Integer> {
             throw new IOException("torch_reference.py failed (" + cmd + "):\n" + all);
         }
         String v = summary.replaceAll(".*\"train_tok_s\":\\s*([0-9.]+).*", "$1");
-        return Double.parseDouble(v);
+        // `times` prints the shell's user/system time, then its children's: "0m1.234s 0m0.056s"
+        String[] lines = all.toString().strip().split("\n");
+        double cpu = 0;
+        for (String part : lines[lines.length - 1].trim().split("\\s+")) {
+            String[] ms = part.replace("s", "").split("m");
+            cpu += Double.parseDouble(ms[0]) * 60 + Double.parseDouble(ms[1]);
+        }
+        return new double[] {Double.parseDouble(v), cpu};
     }
 
     /** Depth D of the plain model: its only step, or the first step of the 3-step recipe (C/2 x D, ...). */
