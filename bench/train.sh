@@ -18,6 +18,7 @@ iters="${ITERS:-2000}"
 threads="${THREADS:-1 2}"
 kernels="${KERNELS:-fused}"
 out="${OUT:-$(mktemp -d /tmp/stepslm-bench-train.XXXXXX)}"
+mkdir -p "$out"
 if [ ! -f "$data" ]; then
   echo "bench/train.sh: $data not found: set DATA to tinyshakespeare.txt (the char-rnn / nanoGPT file)" >&2
   exit 1
