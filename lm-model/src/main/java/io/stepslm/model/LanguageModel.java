@@ -189,6 +189,28 @@ public final class LanguageModel implements AutoCloseable {
         return grads;
     }
 
+    /**
+     * Overwrites this model's weights with those of {@code source} (same config, any device), device to device and
+     * outside autograd: data-parallel replicas follow the primary model this way after each optimizer step.
+     */
+    public void copyWeightsFrom(LanguageModel source) {
+        if (!source.config.equals(config)) {
+            throw new IllegalArgumentException("cannot copy weights between models of different configs: " + source.config
+                    + " vs " + config);
+        }
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false); // an in-place write to a leaf that requires gradients is only legal without autograd
+        try (NDManager scope = manager.newSubManager()) {
+            for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
+                NDArray copy = source.parameters.get(e.getKey()).toDevice(runtime.device(), true);
+                copy.attach(scope); // otherwise it belongs to the source's manager (djl-notes trap 8)
+                e.getValue().set(new NDIndex("..."), copy);
+            }
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+    }
+
     /** Sets every accumulated gradient to zero (GradientCollector never does: gradients accumulate by design). */
     public void zeroGradients() {
         for (NDArray p : parameters.values()) {
