@@ -105,7 +105,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue a run folder (its newest checkpoint) or one checkpoint folder exactly.")
     Path resume;
 
-    @Option(names = "--device", description = "cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--device", description = "cpu, gpu, gpu:N, or gpu:0,1,... for data parallel over several GPUs (default: ${DEFAULT-VALUE}).")
     String device = "cpu";
 
     @Option(names = "--threads", description = "CPU threads for libtorch (default: all cores; 1 is fastest for tiny models).")
@@ -175,7 +175,8 @@ public final class TrainCommand implements Callable<Integer> {
         }
         log.printf(Locale.ROOT, "data: %s, vocabulary %d%n", source.description(), tokenizer.vocabSize());
 
-        Device dev = parseDevice(device);
+        List<Device> devices = parseDevices(device);
+        Device dev = devices.get(0);
         try (NDManager kernelManager = NDManager.newBaseManager(dev)) {
             Precision p = Precision.parse(config.precision());
             ModelRuntime runtime = new ModelRuntime(dev, KernelChoice.parse(kernels).open(kernelManager, p, log), p, config.seed());
@@ -197,8 +198,9 @@ public final class TrainCommand implements Callable<Integer> {
             log.println("model config:");
             log.println(modelConfig.toJson());
             log.println(Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion() + ", kernels "
-                    + runtime.kernels().name() + ", device " + runtime.device() + ", CPU threads " + threadCount);
+                    + runtime.kernels().name() + ", device " + runtime.device() + (devices.size() > 1 ? " (data parallel over " + devices + ")" : "") + ", CPU threads " + threadCount);
             try (source; model; Trainer trainer = new Trainer(model, tokenizer, config, runDir, log, source.bytesPerToken())) {
+                trainer.replicateOn(devices.subList(1, devices.size())); // data parallel over gpu:0,1,... (nothing on one device)
                 LoaderState start = LoaderState.initial(config.seed());
                 if (checkpoint != null) {
                     trainer.restore(checkpoint);
@@ -259,13 +261,29 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /** "cpu", "gpu" or "gpu:N" (checked against the GPUs libtorch sees); several GPUs are refused with a reason. */
+    /** "cpu", "gpu" or "gpu:N", checked against the GPUs libtorch sees (one device: eval, demo). */
     static Device parseDevice(String text) {
-        if (text.trim().matches("(?i)gpu:\\d+(,\\d+)+")) {
-            throw new IllegalArgumentException("--device " + text + ": data parallel training over several GPUs is not available in this "
-                    + "version; train on one GPU (--device gpu:0)");
+        if (text.contains(",")) {
+            throw new IllegalArgumentException("--device " + text + ": this command runs on one device; use e.g. --device gpu:0");
         }
         return new DeviceSetting(text).resolve();
+    }
+
+    /** As {@link #parseDevice}, plus "gpu:0,1,...": data parallel over those GPUs, the first holding the primary model. */
+    static List<Device> parseDevices(String text) {
+        String d = text.trim().toLowerCase(Locale.ROOT);
+        if (!d.matches("gpu:\\d+(,\\d+)+")) {
+            return List.of(parseDevice(text));
+        }
+        List<Device> devices = new ArrayList<>();
+        for (String index : d.substring(4).split(",")) {
+            Device dev = new DeviceSetting("gpu:" + index).resolve();
+            if (devices.contains(dev)) {
+                throw new IllegalArgumentException("--device " + text + " names GPU " + index + " twice: list each GPU once");
+            }
+            devices.add(dev);
+        }
+        return devices;
     }
 
     /** Where the windows come from: token ids in memory (text files) or memory-mapped shards on disk. */

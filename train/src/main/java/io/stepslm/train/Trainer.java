@@ -51,6 +51,7 @@ public final class Trainer implements AutoCloseable {
     private final Checkpoints checkpoints;
     private final List<String> names;
     private final AtomicBoolean stopRequested = new AtomicBoolean();
+    private DataParallel parallel;
     private TrainState state;
 
     /**
@@ -80,6 +81,19 @@ public final class Trainer implements AutoCloseable {
         this.schedule = LrSchedule.of(config);
         this.checkpoints = new Checkpoints(runDir);
         this.state = new TrainState(0, 0, scaler.state(), "", Double.POSITIVE_INFINITY, -1, 0, tokenizer.fingerprint(), 0);
+        this.parallel = DataParallel.single(model);
+    }
+
+    /**
+     * Data parallel training: the model stays the primary on its device and a replica is made on each of
+     * {@code others}; every micro-batch is split over all of them and their gradients are summed (see
+     * {@link DataParallel}). Call before {@link #run}.
+     */
+    public void replicateOn(List<ai.djl.Device> others) {
+        if (!others.isEmpty()) {
+            parallel.close();
+            parallel = DataParallel.over(model, others);
+        }
     }
 
     /** Restores the optimizer, loss scale, counters and metrics of a checkpoint (the model was loaded from it). */
@@ -222,7 +236,8 @@ public final class Trainer implements AutoCloseable {
                 // ---- forward / backward, accumulated over micro-batches ---------------------------------------
                 // each micro-batch loss is divided by k (and multiplied by the fp16 loss scale) before backward,
                 // so the summed gradient is that of the mean loss over k * B sequences (nanoGPT)
-                NDArray lossFactor = sm.create((float) (scaler.scale() / config.accumulation())); // () array, not a Number: trap 1
+                // over several devices each shard's loss is also weighted by its share of the batch (DataParallel)
+                float lossFactor = (float) (scaler.scale() / config.accumulation());
                 try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                     for (int micro = 0; micro < config.accumulation(); micro++) {
                         int[][] windows = train.next(batch);
@@ -230,17 +245,14 @@ public final class Trainer implements AutoCloseable {
                             throw new IllegalArgumentException("the training data ended after " + windows.length
                                     + " windows but a batch needs " + batch + ": use more data or a smaller --batch-size");
                         }
-                        NDArray[] xy = inputsAndTargets(sm, windows, t); // (B, T) each
-                        NDArray loss = model.loss(xy[0], xy[1], true); // () FP32
-                        collector.backward(loss.mul(lossFactor));
-                        lossSum += loss.getFloat();
+                        lossSum += parallel.forwardBackward(sm, collector, windows, t, lossFactor); // () FP32 losses, as arrays (trap 1)
                     }
                 } catch (EngineException e) {
                     throw outOfMemoryOr(e);
                 }
 
                 // ---- unscale, clip, check -----------------------------------------------------------------
-                List<NDArray> grads = new ArrayList<>(model.gradients(sm).values());
+                List<NDArray> grads = parallel.gradients(sm); // the primary's, with every replica's added
                 if (scaler.scale() != 1) {
                     for (NDArray g : grads) {
                         g.muli(1 / scaler.scale()); // gradients take no part in autograd: a Number is safe here
@@ -252,11 +264,12 @@ public final class Trainer implements AutoCloseable {
                 // ---- optimizer step (skipped on inf/NaN: the loss scaler halves its scale) -----------------------
                 if (scaler.update(finite)) {
                     optimizer.step(grads, lr, sm);
+                    parallel.broadcast(); // replicas take the primary's new weights
                 } else {
                     log.printf("step %d: non-finite loss or gradient, step skipped%s%n", step,
                             scaler.isDynamic() ? String.format(" (loss scale now %.0f)", scaler.scale()) : "");
                 }
-                model.zeroGradients();
+                parallel.zeroGradients();
             }
             step++;
             tokensSeen += config.tokensPerStep();
@@ -344,6 +357,7 @@ public final class Trainer implements AutoCloseable {
 
     @Override
     public void close() {
+        parallel.close();
         optimizer.close();
         base.close();
     }

@@ -213,4 +213,25 @@ class TrainerTest {
             return m.parameters().size();
         }
     }
+
+    @Test
+    void dataParallelOverTwoCpuReplicasFollowsTheSingleDeviceRun() throws IOException {
+        // the multi-device path of the loop with a CPU replica standing in for a second GPU: batch split 2 + 2,
+        // gradients summed, weights broadcast after each step; the losses follow the single-device run
+        TrainConfig c = config("{\"maxSteps\": 6, \"logInterval\": 1, \"evalInterval\": 100, \"checkpointInterval\": 100}");
+        try (LanguageModel a = noDropout(tinyModel())) {
+            train(a, c, dir.resolve("one"), quiet(), null);
+        }
+        try (LanguageModel b = noDropout(tinyModel());
+             Trainer trainer = new Trainer(b, TOKENIZER, c, dir.resolve("two"), quiet(), 1.0)) {
+            trainer.replicateOn(List.of(ai.djl.Device.cpu()));
+            trainer.run(TokenWindows.random(TRAIN, c.context(), LoaderState.initial(c.seed())), () -> TokenWindows.sequential(VAL, c.context()));
+        }
+        List<Double> one = field(dir.resolve("one"), "train", "loss");
+        List<Double> two = field(dir.resolve("two"), "train", "loss");
+        assertEquals(6, two.size());
+        for (int i = 0; i < 6; i++) {
+            assertEquals(one.get(i), two.get(i), 1e-4, "step " + (i + 1) + ": " + one + " vs " + two);
+        }
+    }
 }
