@@ -234,4 +234,21 @@ class TrainerTest {
             assertEquals(one.get(i), two.get(i), 1e-4, "step " + (i + 1) + ": " + one + " vs " + two);
         }
     }
+
+    @Test
+    void earlyStopEndsTheRunAfterEvaluationsWithoutImprovementAndSavesIt() throws IOException {
+        // a learning rate far too high makes validation loss stop improving; patience 2 ends the run early
+        TrainConfig c = config("{\"maxSteps\": 200, \"learningRate\": 0.5, \"minLearningRate\": 0.5, \"warmupSteps\": 0, "
+                + "\"evalInterval\": 4, \"checkpointInterval\": 1000, \"earlyStopPatience\": 2, \"logInterval\": 4}");
+        Path run = dir.resolve("early");
+        Trainer.Result r;
+        try (LanguageModel m = tinyModel()) {
+            r = train(m, c, run, quiet(), null);
+        }
+        assertTrue(r.steps() < 200, "stopped at " + r.steps());
+        assertTrue(r.stopReason().startsWith("early stop"), r.stopReason());
+        List<Double> val = field(run, "eval", "valLoss");
+        assertTrue(val.get(val.size() - 1) >= r.bestValLoss() && val.get(val.size() - 2) >= r.bestValLoss(), val.toString());
+        assertEquals(Checkpoints.name(r.steps()), Checkpoints.resolveResume(run).getFileName().toString());
+    }
 }
