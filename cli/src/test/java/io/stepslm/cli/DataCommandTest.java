@@ -5,28 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stepslm.tokenizer.CharTokenizer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code stepslm data prepare} and {@code data info} end to end through the root command line. */
 class DataCommandTest {
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run run(String... args) {
-        CommandLine cl = StepsLm.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 
     @Test
     void prepareThenInfo(@TempDir Path dir) throws Exception {
@@ -40,25 +26,25 @@ class DataCommandTest {
         CharTokenizer.fromText(b.toString()).save(tok);
         Path out = dir.resolve("ds");
 
-        Run failed = run("data", "prepare", "--input", corpus.toString(), "--format", "jsonl", "--tokenizer", tok.toString(), "--out", out.toString(), "--quiet");
+        CliRun failed = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "jsonl", "--tokenizer", tok.toString(), "--out", out.toString(), "--quiet");
         assertEquals(1, failed.exit());
         assertTrue(failed.err().contains("c.jsonl line 201 has no field \"text\""), failed.err());
         assertFalse(Files.exists(out), "nothing is left behind");
 
-        Run ok = run("data", "prepare", "--input", corpus.toString(), "--format", "jsonl", "--on-error", "skip", "--val-fraction", "0.2",
+        CliRun ok = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "jsonl", "--on-error", "skip", "--val-fraction", "0.2",
                 "--tokenizer", tok.toString(), "--out", out.toString(), "--quiet");
         assertEquals(0, ok.exit(), ok.err());
         assertTrue(ok.out().contains("200 documents") || ok.out().contains(" 200 "), ok.out());
         assertTrue(ok.err().contains("1 items skipped"), ok.err());
 
-        Run info = run("data", "info", "--data", out.toString(), "--tokenizer", tok.toString(), "--verify");
+        CliRun info = CliRun.of("data", "info", "--data", out.toString(), "--tokenizer", tok.toString(), "--verify");
         assertEquals(0, info.exit(), info.err());
         assertTrue(info.out().contains("uint16 ids") && info.out().contains("checksums verified"), info.out());
 
-        Run again = run("data", "prepare", "--input", corpus.toString(), "--tokenizer", tok.toString(), "--out", out.toString(), "--quiet");
+        CliRun again = CliRun.of("data", "prepare", "--input", corpus.toString(), "--tokenizer", tok.toString(), "--out", out.toString(), "--quiet");
         assertEquals(1, again.exit());
         assertTrue(again.err().contains("--force"), again.err());
-        Run badFormat = run("data", "prepare", "--input", corpus.toString(), "--format", "xml", "--tokenizer", tok.toString(), "--out", dir.resolve("x").toString());
+        CliRun badFormat = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "xml", "--tokenizer", tok.toString(), "--out", dir.resolve("x").toString());
         assertTrue(badFormat.exit() != 0 && badFormat.err().contains("unknown --format 'xml'"), badFormat.err());
     }
 }

@@ -3,28 +3,14 @@ package io.stepslm.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The tokenizer commands end to end through the root command line, as a user runs them. */
 class TokenizerCommandTest {
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run run(String... args) {
-        CommandLine cl = StepsLm.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 
     private static Path corpus(Path dir) throws Exception {
         StringBuilder b = new StringBuilder();
@@ -39,19 +25,19 @@ class TokenizerCommandTest {
     void trainEncodeDecodeInfo(@TempDir Path dir) throws Exception {
         Path corpus = corpus(dir);
         Path tok = dir.resolve("tokenizer.json");
-        Run train = run("tokenizer", "train", "--input", corpus.toString(), "--vocab-size", "300", "--out", tok.toString(), "--quiet");
+        CliRun train = CliRun.of("tokenizer", "train", "--input", corpus.toString(), "--vocab-size", "300", "--out", tok.toString(), "--quiet");
         assertEquals(0, train.exit(), train.err());
         assertTrue(train.out().contains("learned 43 merges"), train.out());
-        Run encode = run("tokenizer", "encode", "--tokenizer", tok.toString(), "--text", "It is a truth<|endoftext|>!");
+        CliRun encode = CliRun.of("tokenizer", "encode", "--tokenizer", tok.toString(), "--text", "It is a truth<|endoftext|>!");
         assertEquals(0, encode.exit(), encode.err());
         assertTrue(encode.out().trim().contains(" 299 "), encode.out());
-        Run decode = run("tokenizer", "decode", "--tokenizer", tok.toString(), "[" + encode.out().trim().replace(' ', ',') + "]");
+        CliRun decode = CliRun.of("tokenizer", "decode", "--tokenizer", tok.toString(), "[" + encode.out().trim().replace(' ', ',') + "]");
         assertEquals("It is a truth<|endoftext|>!\n", decode.out());
-        Run info = run("tokenizer", "info", "--tokenizer", tok.toString(), "--input", corpus.toString());
+        CliRun info = CliRun.of("tokenizer", "info", "--tokenizer", tok.toString(), "--input", corpus.toString());
         assertTrue(info.out().contains("vocabulary:   300 ids") && info.out().contains("bytes/token"), info.out());
-        Run chars = run("tokenizer", "train", "--char", "--input", corpus.toString(), "--out", dir.resolve("char.json").toString());
+        CliRun chars = CliRun.of("tokenizer", "train", "--char", "--input", corpus.toString(), "--out", dir.resolve("char.json").toString());
         assertEquals(0, chars.exit(), chars.err());
-        Run charEncode = run("tokenizer", "encode", "--tokenizer", dir.resolve("char.json").toString(), "--text", "Zebra");
+        CliRun charEncode = CliRun.of("tokenizer", "encode", "--tokenizer", dir.resolve("char.json").toString(), "--text", "Zebra");
         assertEquals(1, charEncode.exit());
         assertTrue(charEncode.err().contains("'Z'") && charEncode.err().contains("index 0"), charEncode.err());
     }
@@ -60,23 +46,23 @@ class TokenizerCommandTest {
     void failuresNameTheInputAndLeaveNoPartialOutput(@TempDir Path dir) throws Exception {
         Path empty = Files.writeString(dir.resolve("empty.txt"), "");
         Path out = Files.writeString(dir.resolve("tokenizer.json"), "previous content");
-        Run r = run("tokenizer", "train", "--input", empty.toString(), "--vocab-size", "300", "--out", out.toString());
+        CliRun r = CliRun.of("tokenizer", "train", "--input", empty.toString(), "--vocab-size", "300", "--out", out.toString());
         assertEquals(1, r.exit());
         assertTrue(r.err().contains("empty.txt") && r.err().contains("empty"), r.err());
         assertEquals("previous content", Files.readString(out), "a failed run leaves the old output untouched");
         try (var files = Files.list(dir)) {
             assertEquals(2, files.count(), "no temporary file is left behind");
         }
-        Run small = run("tokenizer", "train", "--input", corpus(dir).toString(), "--vocab-size", "100", "--out", out.toString());
+        CliRun small = CliRun.of("tokenizer", "train", "--input", corpus(dir).toString(), "--vocab-size", "100", "--out", out.toString());
         assertEquals(1, small.exit());
         assertTrue(small.err().contains("vocabulary size 100") && small.err().contains("at least 257"), small.err());
-        Run missing = run("tokenizer", "encode", "--tokenizer", dir.resolve("nope.json").toString(), "--text", "x");
+        CliRun missing = CliRun.of("tokenizer", "encode", "--tokenizer", dir.resolve("nope.json").toString(), "--text", "x");
         assertEquals(1, missing.exit());
         assertTrue(missing.err().contains("nope.json"), missing.err());
-        Run badIds = run("tokenizer", "decode", "--tokenizer", out.toString(), "1", "x");
+        CliRun badIds = CliRun.of("tokenizer", "decode", "--tokenizer", out.toString(), "1", "x");
         assertEquals(1, badIds.exit());
         assertTrue(badIds.err().contains("tokenizer.json"), badIds.err());
-        Run pattern = run("tokenizer", "train", "--input", empty.toString(), "--pattern", "gpt5", "--out", out.toString());
+        CliRun pattern = CliRun.of("tokenizer", "train", "--input", empty.toString(), "--pattern", "gpt5", "--out", out.toString());
         assertTrue(pattern.err().contains("unknown --pattern 'gpt5'"), pattern.err());
     }
 }

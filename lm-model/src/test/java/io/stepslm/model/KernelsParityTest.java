@@ -12,10 +12,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -25,34 +21,12 @@ import java.util.function.Function;
  * Every fused op against the reference, forward and gradients of every input, in FP32 with tight tolerances. The
  * upstream gradient is a random tensor (loss = sum(out * g)) so that wrong gradients cannot cancel out.
  */
-class KernelsParityTest {
+class KernelsParityTest extends FusedKernelsFixture {
 
-    static NDManager root;
-    static TorchScriptKernels fused;
     static final ReferenceKernels REF = new ReferenceKernels();
-    NDManager m;
 
-    @BeforeAll
-    static void loadKernels() {
-        root = NDManager.newBaseManager();
-        fused = TorchScriptKernels.load(root);
-    }
-
-    @AfterAll
-    static void closeKernels() {
-        fused.close();
-        root.close();
-    }
-
-    @BeforeEach
-    void step() {
-        m = root.newSubManager();
-        Engine.getInstance().setRandomSeed(42);
-    }
-
-    @AfterEach
-    void closeStep() {
-        m.close();
+    KernelsParityTest() {
+        super(42);
     }
 
     /** Forward output and the gradient of each input for loss = sum(op(inputs) * g). */

@@ -11,10 +11,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -26,33 +22,11 @@ import java.util.List;
  * that round and pass gradients straight through, attention that never makes NaN, and DJL never holding a BF16
  * tensor (every array these tests touch is FP32 or FP16; BF16 exists only inside the archive).
  */
-class PrecisionKernelsTest {
+class PrecisionKernelsTest extends FusedKernelsFixture {
 
-    static NDManager root;
-    static TorchScriptKernels fused;
-    NDManager m;
 
-    @BeforeAll
-    static void loadKernels() {
-        root = NDManager.newBaseManager();
-        fused = TorchScriptKernels.load(root);
-    }
-
-    @AfterAll
-    static void closeKernels() {
-        fused.close();
-        root.close();
-    }
-
-    @BeforeEach
-    void step() {
-        m = root.newSubManager();
-        Engine.getInstance().setRandomSeed(3);
-    }
-
-    @AfterEach
-    void closeStep() {
-        m.close();
+    PrecisionKernelsTest() {
+        super(3);
     }
 
     @Test

@@ -1,0 +1,76 @@
+package io.stepslm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.stepslm.datasets.BuiltinCorpus;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** train -> eval -> generate through the command line, as the README shows them, on a slice of the built-in corpus. */
+class TrainEvalGenerateCommandTest {
+
+    /** These commands print their results on System.out: capture it around one invocation. */
+    private static String stdout(Supplier<CliRun> invocation, int expectedExit) {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+        CliRun run;
+        try {
+            run = invocation.get();
+        } finally {
+            System.setOut(saved);
+        }
+        assertEquals(expectedExit, run.exit(), run.err());
+        return buffer.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aSmallRunTrainsEvaluatesAndGenerates(@TempDir Path dir) throws Exception {
+        Path corpus = dir.resolve("austen.txt");
+        Files.writeString(corpus, BuiltinCorpus.text().substring(0, 60_000), StandardCharsets.UTF_8);
+        Path run = dir.resolve("run");
+
+        String trained = stdout(() -> CliRun.of("train", "--char", "--data", corpus.toString(), "--model", "char-tiny",
+                "--preset", "tiny", "--max-steps", "40", "--eval-interval", "20", "--eval-batches", "4", "--batch-size", "4",
+                "--context", "32", "--threads", "1", "--out", run.toString()), 0);
+        assertTrue(trained.contains("val loss"), trained);
+        assertTrue(Files.isDirectory(run.resolve("checkpoints/best")), "best checkpoint");
+        assertTrue(Files.isRegularFile(run.resolve("report.html")), "report");
+
+        String json = stdout(() -> CliRun.of("eval", "--checkpoint", run.toString(), "--context", "32", "--json",
+                corpus.toString()), 0);
+        JsonObject total = JsonParser.parseString(json.substring(json.indexOf('{'))).getAsJsonObject().getAsJsonObject("total");
+        double perplexity = total.get("perplexity").getAsDouble();
+        assertTrue(perplexity > 1 && perplexity < 66, "perplexity " + perplexity + " must beat a uniform guess");
+
+        String text = stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(), "--prompt", "It is a truth",
+                "--tokens", "40", "--seed", "3"), 0);
+        assertTrue(text.startsWith("It is a truth") && text.length() > "It is a truth".length() + 10, text);
+        assertEquals(text, stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(), "--prompt", "It is a truth",
+                "--tokens", "40", "--seed", "3"), 0), "same seed, same text");
+    }
+
+    @Test
+    void badInputsGiveOneClearLine(@TempDir Path dir) {
+        CliRun missing = CliRun.of("generate", "--checkpoint", dir.resolve("nope").toString());
+        assertEquals(1, missing.exit());
+        assertTrue(missing.err().startsWith("stepslm generate: error:") && missing.err().contains("nope"), missing.err());
+
+        CliRun badSampling = CliRun.of("generate", "--checkpoint", dir.toString(), "--temperature", "-1");
+        assertEquals(1, badSampling.exit());
+        assertTrue(badSampling.err().contains("temperature"), badSampling.err());
+
+        CliRun gpu = CliRun.of("train", "--char", "--device", "gpu:3", "--out", dir.resolve("r").toString(), "--max-steps", "1");
+        assertEquals(1, gpu.exit());
+        assertTrue(gpu.err().contains("GPU"), gpu.err());
+    }
+}
