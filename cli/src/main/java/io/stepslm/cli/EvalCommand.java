@@ -1,19 +1,11 @@
 package io.stepslm.cli;
 
-import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.stepslm.datasets.Document;
-import io.stepslm.model.Checkpoint;
-import io.stepslm.model.CpuThreads;
-import io.stepslm.model.KernelChoice;
 import io.stepslm.model.LanguageModel;
-import io.stepslm.model.ModelRuntime;
-import io.stepslm.model.Precision;
 import io.stepslm.tokenizer.Tokenizer;
-import io.stepslm.tokenizer.TokenizerFiles;
 import io.stepslm.train.Checkpoints;
 import io.stepslm.train.Perplexity;
 import io.stepslm.train.TrainCheckpoint;
@@ -29,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -44,9 +37,8 @@ import picocli.CommandLine.Parameters;
                 "  stepslm eval --checkpoint runs/a/checkpoints/best --context 256 --stride 128 --json corpus/*.txt"})
 public final class EvalCommand implements Callable<Integer> {
 
-    @Option(names = "--checkpoint", required = true, paramLabel = "DIR",
-            description = "A checkpoint folder, or a run folder (its best/ checkpoint, else the newest).")
-    Path checkpoint;
+    @Mixin
+    LoadedCheckpoint.Options run;
 
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Text files, folders or globs.")
     List<String> inputs = new ArrayList<>();
@@ -69,59 +61,41 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of a table.")
     boolean json;
 
-    @Option(names = "--device", description = "cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
-    String device = "cpu";
-
-    @Option(names = "--threads", description = "CPU threads for libtorch (default: all cores).")
-    Integer threads;
-
-    @Option(names = "--kernels", description = "fused or reference (default: ${DEFAULT-VALUE}).")
-    String kernels = "fused";
-
     @Override
     public Integer call() throws IOException {
         PrintStream out = System.out;
-        Path dir = resolveCheckpoint(checkpoint);
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
         }
-        new CpuThreads(threads == null ? 0 : threads).apply();
-        Tokenizer tokenizer = TokenizerFiles.load(dir.resolve(TrainCheckpoint.TOKENIZER));
-        Device dev = TrainCommand.parseDevice(device);
-        Map<String, List<Document>> bySource = new LinkedHashMap<>();
-        for (Document d : TrainCommand.readDocuments(inputs, format, jsonField)) {
-            bySource.computeIfAbsent(d.source(), k -> new ArrayList<>()).add(d);
-        }
-        try (NDManager kernelManager = NDManager.newBaseManager(dev)) {
-            ModelRuntime runtime = new ModelRuntime(dev, KernelChoice.parse(kernels).open(kernelManager, Precision.FP32, System.err),
-                    Precision.FP32, 0);
-            try (LanguageModel model = Checkpoint.load(dir.resolve(TrainCheckpoint.MODEL), runtime)) {
-                if (tokenizer.vocabSize() > model.config().vocabSize()) {
-                    throw new IllegalArgumentException("the tokenizer in " + dir + " has " + tokenizer.vocabSize()
-                            + " ids but the model only " + model.config().vocabSize() + ": the checkpoint is inconsistent");
-                }
-                int ctx = context == null ? model.config().contextLength() : context;
-                int str = stride == null ? Math.max(1, ctx / 2) : stride;
-                List<Perplexity.Score> scores = new ArrayList<>();
-                Perplexity.Score total = new Perplexity.Score("total", 0, 0, 0);
-                for (Map.Entry<String, List<Document>> e : bySource.entrySet()) {
-                    int[] ids = idsOf(e.getValue(), tokenizer);
-                    long bytes = 0;
-                    for (Document d : e.getValue()) {
-                        bytes += d.text().getBytes(StandardCharsets.UTF_8).length;
-                    }
-                    if (ids.length < 2) {
-                        continue;
-                    }
-                    Perplexity.Score s = Perplexity.score(model, e.getKey(), ids, bytes, ctx, str, batchSize);
-                    scores.add(s);
-                    total = total.plus(s, "total");
-                }
-                if (total.tokens() == 0) {
-                    throw new IllegalArgumentException("the inputs " + inputs + " hold no text to score: give non-empty files");
-                }
-                print(out, dir, ctx, str, scores, total);
+        try (LoadedCheckpoint loaded = LoadedCheckpoint.open(run, 0)) {
+            Map<String, List<Document>> bySource = new LinkedHashMap<>();
+            for (Document d : TrainCommand.readDocuments(inputs, format, jsonField)) {
+                bySource.computeIfAbsent(d.source(), k -> new ArrayList<>()).add(d);
             }
+            LanguageModel model = loaded.model;
+            Tokenizer tokenizer = loaded.tokenizer;
+            Path dir = loaded.dir;
+            int ctx = context == null ? model.config().contextLength() : context;
+            int str = stride == null ? Math.max(1, ctx / 2) : stride;
+            List<Perplexity.Score> scores = new ArrayList<>();
+            Perplexity.Score total = new Perplexity.Score("total", 0, 0, 0);
+            for (Map.Entry<String, List<Document>> e : bySource.entrySet()) {
+                int[] ids = idsOf(e.getValue(), tokenizer);
+                long bytes = 0;
+                for (Document d : e.getValue()) {
+                    bytes += d.text().getBytes(StandardCharsets.UTF_8).length;
+                }
+                if (ids.length < 2) {
+                    continue;
+                }
+                Perplexity.Score s = Perplexity.score(model, e.getKey(), ids, bytes, ctx, str, batchSize);
+                scores.add(s);
+                total = total.plus(s, "total");
+            }
+            if (total.tokens() == 0) {
+                throw new IllegalArgumentException("the inputs " + inputs + " hold no text to score: give non-empty files");
+            }
+            print(out, dir, ctx, str, scores, total);
         }
         return 0;
     }

@@ -1,26 +1,16 @@
 package io.stepslm.cli;
 
-import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
 import io.stepslm.generate.Generator;
 import io.stepslm.generate.SamplingConfig;
-import io.stepslm.model.Checkpoint;
-import io.stepslm.model.CpuThreads;
-import io.stepslm.model.KernelChoice;
-import io.stepslm.model.LanguageModel;
-import io.stepslm.model.ModelRuntime;
-import io.stepslm.model.Precision;
 import io.stepslm.tokenizer.Tokenizer;
-import io.stepslm.tokenizer.TokenizerFiles;
-import io.stepslm.train.TrainCheckpoint;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code stepslm generate}: sample text from a checkpoint, streaming tokens as they are chosen. */
@@ -36,9 +26,8 @@ import picocli.CommandLine.Option;
                 "  stepslm generate --checkpoint runs/demo --top-p 0.9 --top-k 0 --seed 7 --samples 3"})
 public final class GenerateCommand implements Callable<Integer> {
 
-    @Option(names = "--checkpoint", required = true, paramLabel = "DIR",
-            description = "A checkpoint folder, or a run folder (its best/ checkpoint, else the newest).")
-    Path checkpoint;
+    @Mixin
+    LoadedCheckpoint.Options run;
 
     @Option(names = "--prompt", description = "Text to continue (default: start a fresh document).")
     String prompt = "";
@@ -64,46 +53,31 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--stop-at-eot", negatable = true, description = "Stop a sample at <|endoftext|> (default: ${DEFAULT-VALUE}).")
     boolean stopAtEndOfText = true;
 
-    @Option(names = "--device", description = "cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
-    String device = "cpu";
-
-    @Option(names = "--threads", description = "CPU threads for libtorch (default: 1, fastest for one-token steps of small models).")
-    int threads = 1;
-
-    @Option(names = "--kernels", description = "fused or reference (default: ${DEFAULT-VALUE}).")
-    String kernels = "fused";
-
     @Override
     public Integer call() throws IOException {
         if (samples < 1) {
             throw new IllegalArgumentException("--samples must be at least 1, got " + samples);
         }
         SamplingConfig sampling = new SamplingConfig(tokens, temperature, topK, topP, seed);
-        Path dir = EvalCommand.resolveCheckpoint(checkpoint);
-        new CpuThreads(threads).apply();
-        Tokenizer tokenizer = TokenizerFiles.load(dir.resolve(TrainCheckpoint.TOKENIZER));
-        int[] promptIds = prompt.isEmpty() ? new int[] {tokenizer.endOfTextId()} : tokenizer.encode(prompt);
-        Set<Integer> stops = stopAtEndOfText ? Set.of(tokenizer.endOfTextId()) : Set.of();
-        Device dev = TrainCommand.parseDevice(device);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (NDManager kernelManager = NDManager.newBaseManager(dev)) {
-            ModelRuntime runtime = new ModelRuntime(dev, KernelChoice.parse(kernels).open(kernelManager, Precision.FP32, System.err),
-                    Precision.FP32, seed);
-            try (LanguageModel model = Checkpoint.load(dir.resolve(TrainCheckpoint.MODEL), runtime)) {
-                Generator generator = new Generator(model);
-                for (int s = 0; s < samples; s++) {
-                    if (samples > 1) {
-                        out.println("---------- sample " + (s + 1) + " ----------");
-                    }
-                    out.print(prompt);
-                    StreamingText text = new StreamingText(tokenizer, out);
-                    long start = System.nanoTime();
-                    int[] ids = generator.generate(promptIds, sampling.withSeed(seed + s), stops, text::accept);
-                    text.flush();
-                    double seconds = (System.nanoTime() - start) / 1e9;
-                    out.println();
-                    System.err.printf("[%d tokens in %.2f s, %.1f tokens/s]%n", ids.length, seconds, ids.length / seconds);
+        // one thread unless --threads says otherwise: one-token decoding steps of small models are fastest on one
+        try (LoadedCheckpoint loaded = LoadedCheckpoint.open(run, 1)) {
+            Tokenizer tokenizer = loaded.tokenizer;
+            int[] promptIds = prompt.isEmpty() ? new int[] {tokenizer.endOfTextId()} : tokenizer.encode(prompt);
+            Set<Integer> stops = stopAtEndOfText ? Set.of(tokenizer.endOfTextId()) : Set.of();
+            Generator generator = new Generator(loaded.model);
+            for (int s = 0; s < samples; s++) {
+                if (samples > 1) {
+                    out.println("---------- sample " + (s + 1) + " ----------");
                 }
+                out.print(prompt);
+                StreamingText text = new StreamingText(tokenizer, out);
+                long start = System.nanoTime();
+                int[] ids = generator.generate(promptIds, sampling.withSeed(seed + s), stops, text::accept);
+                text.flush();
+                double seconds = (System.nanoTime() - start) / 1e9;
+                out.println();
+                System.err.printf("[%d tokens in %.2f s, %.1f tokens/s]%n", ids.length, seconds, ids.length / seconds);
             }
         }
         return 0;

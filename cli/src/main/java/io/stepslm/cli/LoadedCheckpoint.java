@@ -1,0 +1,84 @@
+package io.stepslm.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import io.stepslm.model.Checkpoint;
+import io.stepslm.model.CpuThreads;
+import io.stepslm.model.KernelChoice;
+import io.stepslm.model.LanguageModel;
+import io.stepslm.model.ModelRuntime;
+import io.stepslm.model.Precision;
+import io.stepslm.tokenizer.Tokenizer;
+import io.stepslm.tokenizer.TokenizerFiles;
+import io.stepslm.train.TrainCheckpoint;
+import java.io.IOException;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * A trained checkpoint opened for inference (eval, generate): its tokenizer and model on the chosen device, with
+ * the chosen kernels and CPU threads. The options are a picocli mixin ({@code @Mixin LoadedCheckpoint.Options}) so
+ * every inference command spells them the same way.
+ */
+final class LoadedCheckpoint implements AutoCloseable {
+
+    /** Where and how to run a checkpoint. */
+    static final class Options {
+        @Option(names = "--checkpoint", required = true, paramLabel = "DIR",
+                description = "A checkpoint folder, or a run folder (its best/ checkpoint, else the newest).")
+        Path checkpoint;
+
+        @Option(names = "--device", description = "cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
+        String device = "cpu";
+
+        @Option(names = "--threads", description = "CPU threads for libtorch (default: 1 for generate, all cores for eval; 1 is fastest for tiny models).")
+        Integer threads;
+
+        @Option(names = "--kernels", description = "fused or reference (default: ${DEFAULT-VALUE}).")
+        String kernels = "fused";
+    }
+
+    final Path dir;
+    final Tokenizer tokenizer;
+    final LanguageModel model;
+    private final NDManager kernelManager;
+
+    private LoadedCheckpoint(Path dir, Tokenizer tokenizer, LanguageModel model, NDManager kernelManager) {
+        this.dir = dir;
+        this.tokenizer = tokenizer;
+        this.model = model;
+        this.kernelManager = kernelManager;
+    }
+
+    /**
+     * Opens the checkpoint of {@code options}; {@code defaultThreads} applies when --threads is not given (0 = leave
+     * libtorch's count). The seed drives nothing but dropout, which inference never runs.
+     */
+    static LoadedCheckpoint open(Options options, int defaultThreads) throws IOException {
+        Path dir = EvalCommand.resolveCheckpoint(options.checkpoint);
+        new CpuThreads(options.threads == null ? defaultThreads : options.threads).apply();
+        Tokenizer tokenizer = TokenizerFiles.load(dir.resolve(TrainCheckpoint.TOKENIZER));
+        Device device = TrainCommand.parseDevice(options.device);
+        NDManager kernelManager = NDManager.newBaseManager(device);
+        try {
+            ModelRuntime runtime = new ModelRuntime(device,
+                    KernelChoice.parse(options.kernels).open(kernelManager, Precision.FP32, System.err), Precision.FP32, 0);
+            LanguageModel model = Checkpoint.load(dir.resolve(TrainCheckpoint.MODEL), runtime);
+            if (tokenizer.vocabSize() > model.config().vocabSize()) {
+                model.close();
+                throw new IllegalArgumentException("the tokenizer in " + dir + " has " + tokenizer.vocabSize()
+                        + " ids but the model only " + model.config().vocabSize() + ": the checkpoint is inconsistent");
+            }
+            return new LoadedCheckpoint(dir, tokenizer, model, kernelManager);
+        } catch (IOException | RuntimeException e) {
+            kernelManager.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        kernelManager.close();
+    }
+}
