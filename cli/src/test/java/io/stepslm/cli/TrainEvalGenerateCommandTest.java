@@ -60,6 +60,33 @@ class TrainEvalGenerateCommandTest {
     }
 
     @Test
+    void preparedShardsTrainThroughTheCommandLine(@TempDir Path dir) throws Exception {
+        Path corpus = dir.resolve("austen.txt");
+        Files.writeString(corpus, BuiltinCorpus.text().substring(0, 80_000), StandardCharsets.UTF_8);
+        Path tok = dir.resolve("tokenizer.json");
+        assertEquals(0, CliRun.of("tokenizer", "train", "--input", corpus.toString(), "--vocab-size", "400", "--out",
+                tok.toString(), "--quiet").exit());
+        Path data = dir.resolve("data");
+        CliRun prepared = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "blocks", "--val-fraction", "0.2",
+                "--tokenizer", tok.toString(), "--out", data.toString(), "--quiet");
+        assertEquals(0, prepared.exit(), prepared.err());
+        Path run = dir.resolve("run");
+        String trained = stdout(() -> CliRun.of("train", "--shards", data.toString(), "--tokenizer", tok.toString(),
+                "--model", "char-tiny", "--preset", "tiny", "--max-steps", "20", "--eval-interval", "10", "--eval-batches", "2",
+                "--batch-size", "4", "--context", "32", "--threads", "1", "--out", run.toString()), 0);
+        assertTrue(trained.contains("val loss"), trained);
+        assertTrue(Files.isDirectory(run.resolve("checkpoints/best")), "best checkpoint");
+
+        // shards of another tokenizer are refused by name
+        Path other = dir.resolve("other.json");
+        assertEquals(0, CliRun.of("tokenizer", "train", "--char", "--input", corpus.toString(), "--out", other.toString()).exit());
+        CliRun mismatch = CliRun.of("train", "--shards", data.toString(), "--tokenizer", other.toString(), "--model", "char-tiny",
+                "--max-steps", "1", "--out", dir.resolve("run2").toString());
+        assertEquals(1, mismatch.exit());
+        assertTrue(mismatch.err().contains("tokenizer"), mismatch.err());
+    }
+
+    @Test
     void badInputsGiveOneClearLine(@TempDir Path dir) {
         CliRun missing = CliRun.of("generate", "--checkpoint", dir.resolve("nope").toString());
         assertEquals(1, missing.exit());
