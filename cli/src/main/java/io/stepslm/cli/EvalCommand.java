@@ -6,13 +6,10 @@ import com.google.gson.JsonObject;
 import io.stepslm.datasets.Document;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.tokenizer.Tokenizer;
-import io.stepslm.train.Checkpoints;
 import io.stepslm.train.Perplexity;
-import io.stepslm.train.TrainCheckpoint;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -161,20 +158,5 @@ public final class EvalCommand implements Callable<Integer> {
         o.addProperty("perplexity", s.perplexity());
         o.addProperty("bitsPerByte", s.bitsPerByte());
         return o;
-    }
-
-    /** A checkpoint folder as is; a run folder -> its best/ checkpoint, else its newest step checkpoint. */
-    static Path resolveCheckpoint(Path path) throws IOException {
-        if (Files.isDirectory(path.resolve(TrainCheckpoint.MODEL))) {
-            return path;
-        }
-        Path best = path.resolve(Checkpoints.DIR).resolve(Checkpoints.BEST);
-        if (Files.isDirectory(best.resolve(TrainCheckpoint.MODEL))) {
-            return best;
-        }
-        if (!Files.exists(path)) {
-            throw new IOException("--checkpoint " + path + " does not exist: pass a run folder given to 'stepslm train --out' or a checkpoint folder");
-        }
-        return Checkpoints.resolveResume(path);
     }
 }

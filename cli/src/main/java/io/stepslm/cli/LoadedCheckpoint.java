@@ -10,8 +10,10 @@ import io.stepslm.model.ModelRuntime;
 import io.stepslm.model.Precision;
 import io.stepslm.tokenizer.Tokenizer;
 import io.stepslm.tokenizer.TokenizerFiles;
+import io.stepslm.train.Checkpoints;
 import io.stepslm.train.TrainCheckpoint;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -55,7 +57,7 @@ final class LoadedCheckpoint implements AutoCloseable {
      * libtorch's count). The seed drives nothing but dropout, which inference never runs.
      */
     static LoadedCheckpoint open(Options options, int defaultThreads) throws IOException {
-        Path dir = EvalCommand.resolveCheckpoint(options.checkpoint);
+        Path dir = resolveCheckpoint(options.checkpoint);
         new CpuThreads(options.threads == null ? defaultThreads : options.threads).apply();
         Tokenizer tokenizer = TokenizerFiles.load(dir.resolve(TrainCheckpoint.TOKENIZER));
         Device device = TrainCommand.parseDevice(options.device);
@@ -74,6 +76,21 @@ final class LoadedCheckpoint implements AutoCloseable {
             kernelManager.close();
             throw e;
         }
+    }
+
+    /** A checkpoint folder as is; a run folder -> its best/ checkpoint, else its newest step checkpoint. */
+    private static Path resolveCheckpoint(Path path) throws IOException {
+        if (Files.isDirectory(path.resolve(TrainCheckpoint.MODEL))) {
+            return path;
+        }
+        Path best = path.resolve(Checkpoints.DIR).resolve(Checkpoints.BEST);
+        if (Files.isDirectory(best.resolve(TrainCheckpoint.MODEL))) {
+            return best;
+        }
+        if (!Files.exists(path)) {
+            throw new IOException("--checkpoint " + path + " does not exist: pass a run folder given to 'stepslm train --out' or a checkpoint folder");
+        }
+        return Checkpoints.resolveResume(path);
     }
 
     @Override
