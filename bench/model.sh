@@ -9,7 +9,6 @@ if [ ! -f /tmp/anchors/torch/env.sh ] && [ -f "$anchors/setup_torch_cpu.sh" ]; t
   echo "bench/model.sh: unpacking Debian's python3-torch for the PyTorch peer (once) ..." >&2
   bash "$anchors/setup_torch_cpu.sh" >&2
 fi
-# libgomp's default spin-waiting makes multi-threaded libtorch 5-20x slower when the cores are shared (measured
-# under load 8 on 2 cores, for stepslm and for PyTorch alike); sleeping idle threads costs little when idle.
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# Both sides run with the same OpenMP wait policy: libgomp's default (brief spinning) on a quiet machine, PASSIVE
+# when the launcher finds it busy, or whatever OMP_WAIT_POLICY says; the bench prints the one in force.
 exec "$root/stepslm" bench model --anchors "$anchors" "$@"

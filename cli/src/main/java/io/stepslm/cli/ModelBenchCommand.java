@@ -14,7 +14,6 @@ import io.stepslm.model.ModelConfig;
 import io.stepslm.model.ModelRuntime;
 import io.stepslm.model.Precision;
 import io.stepslm.train.AdamW;
-import io.stepslm.train.GradClip;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -101,6 +100,12 @@ public final class ModelBenchCommand implements Callable<Integer> {
             + "the peer (default: ${DEFAULT-VALUE}).", defaultValue = "1,2")
     List<Integer> torchThreads;
 
+    @Option(names = "--torch-wait-policies", split = ",", description = "OpenMP wait policies to run PyTorch under: "
+            + "inherited (this process's) and/or PASSIVE, ACTIVE; the best run is the peer (default: ${DEFAULT-VALUE}). "
+            + "Debian's PyTorch also runs OpenBLAS's own threads, one per core, whatever --torch-threads says.",
+            defaultValue = "inherited,PASSIVE")
+    List<String> torchWaitPolicies;
+
     @Option(names = "--no-torch", description = "Skip the PyTorch peer.")
     boolean noTorch;
 
@@ -117,6 +122,12 @@ public final class ModelBenchCommand implements Callable<Integer> {
         for (String m : models) {
             ModelConfig.preset(m, vocab); // validates names before any long run
         }
+        for (String policy : torchWaitPolicies) {
+            if (!List.of("inherited", "passive", "active").contains(policy.toLowerCase(Locale.ROOT))) {
+                throw new IllegalArgumentException("unknown --torch-wait-policies value '" + policy
+                        + "': use inherited, PASSIVE or ACTIVE");
+            }
+        }
         for (int t : threads) {
             new CpuThreads(t); // validates
         }
@@ -124,8 +135,9 @@ public final class ModelBenchCommand implements Callable<Integer> {
         String machine = machine();
         String wait = System.getenv("OMP_WAIT_POLICY");
         System.out.printf(Locale.ROOT, "stepslm bench model: %s, libtorch %s, device %s, load average %s, "
-                        + "OMP_WAIT_POLICY=%s%n", machine, Engine.getEngine("PyTorch").getVersion(), dev.spec(),
-                loadAverage(), wait == null ? "(unset: libgomp spins)" : wait);
+                        + "OMP_WAIT_POLICY=%s, MKL AVX-512 switch %s%n", machine, Engine.getEngine("PyTorch").getVersion(),
+                dev.spec(), loadAverage(), wait == null ? "(unset: libgomp default, brief spinning)" : wait,
+                CpuThreads.mklAvx512Switch() ? "on" : "off");
         System.out.printf(Locale.ROOT, "%-17s %8s %7s %-14s %3s %12s %12s %9s %9s%n", "model", "params", "BxT",
                 "kernels", "thr", "fwd+bwd t/s", "step t/s", "ms/step", "cpu ms");
         Map<String, Double> torchBest = new LinkedHashMap<>();
@@ -158,15 +170,18 @@ public final class ModelBenchCommand implements Callable<Integer> {
                 }
                 if (torch) {
                     double best = 0;
-                    for (int th : torchThreads) {
-                        double[] run = runTorch(config, name.endsWith("-steps"), b, t, n, th);
-                        double tokS = run[0];
-                        // CPU seconds of the whole python process (start-up and evaluation included) per iteration
-                        // (it runs n + 10): an upper bound that other processes on the cores do not inflate
-                        String cpu = th == 1 ? String.format(Locale.ROOT, "<%.0f", run[1] * 1000 / (n + 10)) : "-";
-                        System.out.printf(Locale.ROOT, "%-17s %8s %7s %-14s %3d %12s %12.0f %9.1f %9s%n", name, "",
-                                b + "x" + t, "pytorch", th, "-", tokS, 1000.0 * b * t / tokS, cpu);
-                        best = Math.max(best, tokS);
+                    for (String policy : torchWaitPolicies) {
+                        for (int th : torchThreads) {
+                            double[] run = runTorch(config, name.endsWith("-steps"), b, t, n, th, policy);
+                            double tokS = run[0];
+                            // CPU seconds of the whole python process (start-up and evaluation included) per
+                            // iteration (it runs n + 10): an upper bound that other processes do not inflate
+                            String cpu = String.format(Locale.ROOT, "<%.0f", run[1] * 1000 / (n + 10));
+                            String label = policy.equalsIgnoreCase("inherited") ? "pytorch" : "pytorch " + policy;
+                            System.out.printf(Locale.ROOT, "%-17s %8s %7s %-14s %3d %12s %12.0f %9.1f %9s%n", name,
+                                    "", b + "x" + t, label, th, "-", tokS, 1000.0 * b * t / tokS, cpu);
+                            best = Math.max(best, tokS);
+                        }
                     }
                     torchBest.put(name, best);
                 }
@@ -176,7 +191,7 @@ public final class ModelBenchCommand implements Callable<Integer> {
         }
         if (!torchBest.isEmpty()) {
             System.out.println();
-            System.out.println("ratio = stepslm full-step tokens/s / PyTorch's best thread count (the same work per "
+            System.out.println("ratio = stepslm full-step tokens/s / PyTorch's best run (the same work per "
                     + "iteration: fwd+bwd, clip, AdamW); fwd+bwd alone in brackets:");
             for (Result r : results) {
                 Double peer = torchBest.get(r.model());
@@ -202,7 +217,7 @@ public final class ModelBenchCommand implements Callable<Integer> {
         long stepNanos = 0;
         long cpuNanos = 0;
         try (LanguageModel model = LanguageModel.create(config, runtime);
-             AdamW adamw = new AdamW(new ArrayList<>(model.parameters().values()), 0.9, 0.99, 1e-8, 0.1)) {
+             AdamW adamw = new AdamW(runtime.kernels(), new ArrayList<>(model.parameters().values()), 0.9, 0.99, 1e-8, 0.1)) {
             for (int i = 0; i < warmup + n; i++) {
                 try (NDManager step = root.newSubManager()) {
                     long c0 = cpuClock.getCurrentThreadCpuTime();
@@ -214,8 +229,8 @@ public final class ModelBenchCommand implements Callable<Integer> {
                     }
                     long t1 = System.nanoTime();
                     List<NDArray> grads = new ArrayList<>(model.gradients(step).values());
-                    GradClip.clip(grads, 1.0);
-                    adamw.step(grads, 1e-3, step);
+                    runtime.kernels().clipGradNorm(grads, 1.0);
+                    adamw.step(grads, 1e-3);
                     model.zeroGradients();
                     long t2 = System.nanoTime();
                     long c2 = cpuClock.getCurrentThreadCpuTime();
@@ -258,9 +273,11 @@ public final class ModelBenchCommand implements Callable<Integer> {
      * Runs torch_reference.py on random tokens for n timed iterations (it skips 10 first) and returns its training
      * tokens/s and the CPU seconds (user + system) the python process used, read from bash's {@code times}.
      */
-    double[] runTorch(ModelConfig c, boolean steps, int b, int t, int n, int th) throws IOException,
-            InterruptedException {
-        String cmd = "source '" + torchEnv + "' && /usr/bin/python3 '" + anchors.resolve("torch_reference.py")
+    double[] runTorch(ModelConfig c, boolean steps, int b, int t, int n, int th, String waitPolicy)
+            throws IOException, InterruptedException {
+        String policy = waitPolicy.equalsIgnoreCase("inherited") ? ""
+                : "export OMP_WAIT_POLICY=" + waitPolicy.toUpperCase(Locale.ROOT) + " && ";
+        String cmd = policy + "source '" + torchEnv + "' && /usr/bin/python3 '" + anchors.resolve("torch_reference.py")
                 + "' --threads " + th + " --layers " + plainDepth(c) + " --heads " + c.heads() + " --width " + c.width() + " --context " + t
                 + " --batch " + b + " --iters " + (n + 10) + " --eval-interval 1000000 --eval-iters 1"
                 + " --warmup 1 --vocab " + vocab + (steps ? " --steps" : "") + "; s=$?; times; exit $s";

@@ -198,7 +198,8 @@ public final class TrainCommand implements Callable<Integer> {
             log.println("model config:");
             log.println(modelConfig.toJson());
             log.println(Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion() + ", kernels "
-                    + runtime.kernels().name() + ", device " + runtime.device() + (devices.size() > 1 ? " (data parallel over " + devices + ")" : "") + ", CPU threads " + threadCount);
+                    + runtime.kernels().name() + ", device " + runtime.device() + (devices.size() > 1 ? " (data parallel over " + devices + ")" : "") + ", CPU threads " + threadCount
+                    + (CpuThreads.mklAvx512Switch() ? " (MKL AVX-512 switch on)" : ""));
             try (source; model; Trainer trainer = new Trainer(model, tokenizer, config, runDir, log, source.bytesPerToken())) {
                 trainer.replicateOn(devices.subList(1, devices.size())); // data parallel over gpu:0,1,... (nothing on one device)
                 LoaderState start = LoaderState.initial(config.seed());

@@ -41,6 +41,15 @@ public record CpuThreads(int threads) {
         return JniUtils.getNumThreads();
     }
 
+    /**
+     * Whether the {@code ./stepslm} launcher preloaded its switch that lets libtorch's oneMKL use AVX-512 kernels on
+     * an AMD CPU (cli/src/main/native/mkl_vendor_check.c); benchmarks print it next to their figures.
+     */
+    public static boolean mklAvx512Switch() {
+        String preload = System.getenv("LD_PRELOAD");
+        return preload != null && preload.contains("mkl_vendor_check");
+    }
+
     /** The count libtorch uses now. */
     public static int current() {
         Engine.getEngine("PyTorch");

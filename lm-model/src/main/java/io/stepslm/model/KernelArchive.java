@@ -74,7 +74,47 @@ public final class KernelArchive {
         // rounding with gradients flowing straight through
         method(s, "round_fp16", "x", "torch.to(torch.to(x, 5), 6)");
         method(s, "round_bf16", "x", "torch.to(torch.to(x, 15), 6)");
+        optimizerMethods(s);
         return s.toString();
+    }
+
+    /**
+     * The optimizer's passes over all parameters in one call each (run without autograd): global-norm clipping as
+     * clip_grad_norm_ (scales only when the norm is finite and above the limit) and AdamW as PyTorch's fused CPU/GPU
+     * kernel {@code _fused_adamw_}, which reads every tensor once. Every weight gets the same step count.
+     */
+    private static void optimizerMethods(StringBuilder s) {
+        s.append("""
+                  def clip_grad_norm(self: __torch__.Kernels,
+                    grads: List[Tensor],
+                    max_norm: float) -> Tensor:
+                    norm = torch.linalg_vector_norm(torch.stack(torch._foreach_norm(grads, 2)), 2)
+                    if max_norm > 0.:
+                      coef = torch.mul(torch.reciprocal(torch.add(norm, 9.9999999999999995e-07)), max_norm)
+                      if bool(torch.logical_and(torch.lt(coef, 1.), torch.isfinite(norm))):
+                        torch._foreach_mul_(grads, coef)
+                      else:
+                        pass
+                    else:
+                      pass
+                    return norm
+                  def adamw(self: __torch__.Kernels,
+                    params: List[Tensor],
+                    grads: List[Tensor],
+                    exp_avgs: List[Tensor],
+                    exp_avg_sqs: List[Tensor],
+                    step: Tensor,
+                    lr: float,
+                    beta1: float,
+                    beta2: float,
+                    eps: float,
+                    weight_decay: float) -> Tensor:
+                    steps = annotate(List[Tensor], [])
+                    for _0 in range(torch.len(params)):
+                      _1 = torch.append(steps, step)
+                    torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, annotate(List[Tensor], []), steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False)
+                    return step
+                """);
     }
 
     private static String down(String var, String prec) {

@@ -2,12 +2,15 @@ package io.stepslm.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import java.util.List;
 
 /**
- * The few ops where a fused implementation pays: attention, norms, activations and precision casts. Two
+ * The few ops where a fused implementation pays: attention, norms, activations and precision casts, and the
+ * optimizer's two passes over every parameter (global-norm clipping and AdamW). Two
  * implementations exist: {@code ReferenceKernels} (plain DJL NDArray ops, the oracle) and {@code TorchScriptKernels}
  * (fused libtorch ops from a TorchScript archive written by stepslm itself). Every op is differentiable and keeps
- * the autograd graph intact. Results belong to the manager of the first activation argument.
+ * the autograd graph intact (the optimizer kernels run outside it). Results belong to the manager of the first
+ * activation argument.
  *
  * <p>Dimension legend: B batch, nh heads, Tq query positions, Tk key positions, hs head size, C channels.
  */
@@ -58,4 +61,24 @@ public interface Kernels {
 
     /** As {@link #linear(NDArray, NDArray, Precision)} plus a bias (Cout), added in FP32. */
     NDArray linear(NDArray x, NDArray weight, NDArray bias, Precision precision);
+
+    /**
+     * Global-norm gradient clipping as PyTorch's {@code clip_grad_norm_}: all gradients together are one vector;
+     * when {@code maxNorm > 0} and its L2 norm is finite and above {@code maxNorm}, every gradient is scaled in place
+     * by {@code maxNorm / (norm + 1e-6)} (DJL's {@code optClipGrad} clamps elements instead, which turns the update).
+     * Returns the norm before clipping: NaN or infinite when any element is, and then nothing is scaled.
+     */
+    double clipGradNorm(List<NDArray> grads, double maxNorm);
+
+    /**
+     * One AdamW update (Loshchilov and Hutter 2019, PyTorch's {@code torch.optim.AdamW} rule) of every weight in
+     * place, with its moments {@code m}, {@code v} updated in place and {@code step} = t, counted from 1:
+     * <pre>
+     *   p <- p (1 - lr wd);   m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
+     *   p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+     * </pre>
+     * Outside autograd; the gradients are read only.
+     */
+    void adamw(List<NDArray> weights, List<NDArray> grads, List<NDArray> m, List<NDArray> v, long step, double lr,
+               double beta1, double beta2, double eps, double weightDecay);
 }

@@ -1,10 +1,12 @@
 package io.stepslm.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
+import java.util.List;
 
 /**
  * The oracle: every kernel written with plain DJL NDArray ops, in FP32 only (DJL has no differentiable cast, so
@@ -134,6 +136,46 @@ public final class ReferenceKernels implements Kernels {
             throw new IllegalArgumentException(what + " is " + x.getDataType()
                     + " but the reference kernels compute in FP32 only: keep activations FP32, or use the fused "
                     + "kernels for fp16/bf16");
+        }
+    }
+
+    @Override
+    public double clipGradNorm(List<NDArray> grads, double maxNorm) {
+        double sumOfSquares = 0; // accumulated in double over per-tensor FP32 sums
+        for (NDArray g : grads) {
+            try (NDArray squares = g.square(); NDArray sum = squares.sum()) { // scalar, on g's manager
+                sumOfSquares += sum.getFloat();
+            }
+        }
+        double norm = Math.sqrt(sumOfSquares);
+        if (maxNorm > 0 && Double.isFinite(norm) && maxNorm / (norm + 1e-6) < 1) {
+            double c = maxNorm / (norm + 1e-6); // the 1e-6 of torch.nn.utils.clip_grad_norm_
+            for (NDArray g : grads) {
+                g.muli(c); // in place on a gradient, outside autograd: a Number operand is safe here
+            }
+        }
+        return norm;
+    }
+
+    @Override
+    public void adamw(List<NDArray> weights, List<NDArray> grads, List<NDArray> m, List<NDArray> v, long step,
+                      double lr, double beta1, double beta2, double eps, double weightDecay) {
+        // DJL's Adam kernel (pytorch-native optim.cc, adamUpdate with adamw=false) computes
+        //   m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  p <- p - lr' m / (sqrt(v) + eps')
+        // with lr' its "learningRateBiasCorrection": lr' = lr sqrt(1 - b2^t) / (1 - b1^t) and
+        // eps' = eps sqrt(1 - b2^t) make it equal to lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+        // Its own (L2, not decoupled) weight decay is 0 and its element-wise clamp is off (-1); the decoupled decay
+        // is one in-place multiply. It also zeroes the parameter's own gradient, which a training loop does anyway.
+        double bias2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+        float stepSize = (float) (lr * bias2Sqrt / (1 - Math.pow(beta1, step)));
+        float epsilon = (float) (eps * bias2Sqrt);
+        for (int i = 0; i < weights.size(); i++) {
+            NDArray p = weights.get(i);
+            if (weightDecay > 0) {
+                p.muli(1 - lr * weightDecay); // outside autograd: a Number operand is safe (trap 1 needs a backward pass)
+            }
+            p.getNDArrayInternal().adamUpdate(new NDList(p, grads.get(i), m.get(i), v.get(i)), new NDList(p),
+                    (float) lr, stepSize, 0f, 1f, -1f, (float) beta1, (float) beta2, epsilon, false, false);
         }
     }
 }

@@ -3,15 +3,17 @@ package io.stepslm.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import io.stepslm.model.Kernels;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * AdamW (Loshchilov and Hutter, "Decoupled Weight Decay Regularization", 2019) with PyTorch's update rule, written
- * with in-place NDArray ops so that its state (both moments and the step count) can be saved and restored; DJL's
- * built-in Adam keeps its moments private, decays every parameter and zeroes gradients inside {@code update}.
- * Weight decay applies only to tensors of two or more dimensions, i.e. matrices and embeddings, never to norm
- * weights or biases (nanoGPT {@code configure_optimizers}).
+ * AdamW (Loshchilov and Hutter, "Decoupled Weight Decay Regularization", 2019) with PyTorch's update rule, holding
+ * its state (both moments and the step count) so that it can be saved and restored; DJL's built-in Adam keeps its
+ * moments private, decays every parameter and zeroes gradients inside {@code update}. Weight decay applies only to
+ * tensors of two or more dimensions, i.e. matrices and embeddings, never to norm weights or biases (nanoGPT
+ * {@code configure_optimizers}). The update itself is a kernel ({@link Kernels#adamw}): the fused one reads every
+ * tensor once in one native call per decay group, the reference one is DJL's Adam kernel per tensor.
  *
  * <pre>
  *   p <- p * (1 - lr * wd)                                   (decay group only)
@@ -21,6 +23,7 @@ import java.util.List;
  */
 public final class AdamW implements AutoCloseable {
 
+    private final Kernels kernels;
     private final List<NDArray> weights;
     private final boolean[] decay;
     private final NDManager stateManager;
@@ -33,10 +36,11 @@ public final class AdamW implements AutoCloseable {
     private long step;
 
     /** The moments live in a child of the first weight's manager, on the weights' devices, all zeros. */
-    public AdamW(List<NDArray> weights, double beta1, double beta2, double epsilon, double weightDecay) {
+    public AdamW(Kernels kernels, List<NDArray> weights, double beta1, double beta2, double epsilon, double weightDecay) {
         if (weights.isEmpty()) {
             throw new IllegalArgumentException("AdamW needs at least one parameter");
         }
+        this.kernels = kernels;
         this.weights = List.copyOf(weights);
         this.beta1 = beta1;
         this.beta2 = beta2;
@@ -52,8 +56,8 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    public static AdamW of(List<NDArray> weights, TrainConfig c) {
-        return new AdamW(weights, c.beta1(), c.beta2(), c.epsilon(), c.weightDecay());
+    public static AdamW of(Kernels kernels, List<NDArray> weights, TrainConfig c) {
+        return new AdamW(kernels, weights, c.beta1(), c.beta2(), c.epsilon(), c.weightDecay());
     }
 
     /** Number of updates applied so far (t in the bias corrections). */
@@ -68,31 +72,29 @@ public final class AdamW implements AutoCloseable {
 
     /**
      * One update with learning rate {@code lr}; {@code grads.get(i)} is the gradient of weight i (already unscaled
-     * and clipped). {@code scratch} is the step's manager (the fused kernel creates no array that outlives the call).
+     * and clipped).
      */
-    public void step(List<NDArray> grads, double lr, NDManager scratch) {
+    public void step(List<NDArray> grads, double lr) {
         if (grads.size() != weights.size()) {
             throw new IllegalArgumentException("expected " + weights.size() + " gradients, got " + grads.size());
         }
         step++;
-        double bias1 = 1 - Math.pow(beta1, step);
-        double bias2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
-        // PyTorch's update written for the engine's fused Adam kernel, which computes
-        //   m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  p <- p - lr' m / (sqrt(v) + eps')
-        // with lr' its "learningRateBiasCorrection" (DJL pytorch-native optim.cc, adamUpdate, adamw=false):
-        // lr' = lr sqrt(1 - b2^t) / (1 - b1^t) and
-        // eps' = eps sqrt(1 - b2^t) make it equal to lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
-        // Its own (L2, not decoupled) weight decay is 0 and its element-wise clamp is off (-1); the decoupled decay
-        // is one in-place multiply. The kernel zeroes the parameter's gradient afterwards, which the loop does anyway.
-        float stepSize = (float) (lr * bias2Sqrt / bias1);
-        float eps = (float) (epsilon * bias2Sqrt);
-        for (int i = 0; i < weights.size(); i++) {
-            NDArray p = weights.get(i);
-            if (decay[i] && weightDecay > 0) {
-                p.muli(1 - lr * weightDecay); // outside autograd: a Number operand is safe (trap 1 needs a backward pass)
+        for (boolean group : new boolean[] {true, false}) {
+            List<NDArray> w = new ArrayList<>();
+            List<NDArray> g = new ArrayList<>();
+            List<NDArray> gm = new ArrayList<>();
+            List<NDArray> gv = new ArrayList<>();
+            for (int i = 0; i < weights.size(); i++) {
+                if (decay[i] == group) {
+                    w.add(weights.get(i));
+                    g.add(grads.get(i));
+                    gm.add(m.get(i));
+                    gv.add(v.get(i));
+                }
             }
-            p.getNDArrayInternal().adamUpdate(new NDList(p, grads.get(i), m.get(i), v.get(i)), new NDList(p),
-                    (float) lr, stepSize, 0f, 1f, -1f, (float) beta1, (float) beta2, eps, false, false);
+            if (!w.isEmpty()) {
+                kernels.adamw(w, g, gm, gv, step, lr, beta1, beta2, epsilon, group ? weightDecay : 0);
+            }
         }
     }
 

@@ -23,8 +23,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The training loop (nanoGPT {@code train.py} structure), readable top to bottom in {@link #run}: evaluate and
  * checkpoint, forward/backward over accumulated micro-batches, unscale and clip, optimizer step, log. Small math
- * lives in {@link LrSchedule}, {@link GradClip}, {@link LossScaler} and {@link AdamW}. Every step runs in its own
- * sub-{@link NDManager} so native memory stays flat.
+ * lives in {@link LrSchedule}, {@link LossScaler} and {@link AdamW}; global-norm clipping is a model kernel
+ * ({@code Kernels.clipGradNorm}). Every step runs in its own sub-{@link NDManager} so native memory stays flat.
  */
 public final class Trainer implements AutoCloseable {
 
@@ -76,7 +76,7 @@ public final class Trainer implements AutoCloseable {
         Files.createDirectories(runDir);
         this.base = NDManager.newBaseManager(model.runtime().device());
         this.names = new ArrayList<>(model.parameters().keySet());
-        this.optimizer = AdamW.of(new ArrayList<>(model.parameters().values()), config);
+        this.optimizer = AdamW.of(model.runtime().kernels(), new ArrayList<>(model.parameters().values()), config);
         this.scaler = LossScaler.of(config);
         this.schedule = LrSchedule.of(config);
         this.checkpoints = new Checkpoints(runDir);
@@ -258,12 +258,12 @@ public final class Trainer implements AutoCloseable {
                         g.muli(1 / scaler.scale()); // gradients take no part in autograd: a Number is safe here
                     }
                 }
-                norm = GradClip.clip(grads, config.gradClip());
+                norm = model.runtime().kernels().clipGradNorm(grads, config.gradClip());
                 boolean finite = Double.isFinite(norm) && Double.isFinite(lossSum);
 
                 // ---- optimizer step (skipped on inf/NaN: the loss scaler halves its scale) -----------------------
                 if (scaler.update(finite)) {
-                    optimizer.step(grads, lr, sm);
+                    optimizer.step(grads, lr);
                     parallel.broadcast(); // replicas take the primary's new weights
                 } else {
                     log.printf("step %d: non-finite loss or gradient, step skipped%s%n", step,

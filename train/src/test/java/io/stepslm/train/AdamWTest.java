@@ -9,12 +9,38 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.stepslm.model.Kernels;
+import io.stepslm.model.ReferenceKernels;
+import io.stepslm.model.TorchScriptKernels;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
+/** AdamW with both kernels (DJL's Adam kernel per tensor, and the fused _fused_adamw_ over all tensors). */
 class AdamWTest {
+
+    private static NDManager kernelManager;
+    private static TorchScriptKernels fused;
+
+    @BeforeAll
+    static void loadKernels() {
+        kernelManager = NDManager.newBaseManager();
+        fused = TorchScriptKernels.load(kernelManager);
+    }
+
+    @AfterAll
+    static void closeKernels() {
+        fused.close();
+        kernelManager.close();
+    }
+
+    private static Kernels kernels(String name) {
+        return name.equals("fused") ? fused : new ReferenceKernels();
+    }
 
     /** PyTorch's torch.optim.AdamW for one tensor, in plain Java doubles. */
     private static final class Reference {
@@ -55,8 +81,9 @@ class AdamWTest {
         return a;
     }
 
-    @Test
-    void equalsPlainJavaReferenceForSeveralSteps() {
+    @ParameterizedTest
+    @ValueSource(strings = {"reference", "fused"})
+    void equalsPlainJavaReferenceForSeveralSteps(String kernels) {
         Random r = new Random(42);
         Shape[] shapes = {new Shape(3, 4), new Shape(4), new Shape(5, 2)};
         double b1 = 0.9, b2 = 0.99, eps = 1e-8, wd = 0.1;
@@ -70,7 +97,7 @@ class AdamWTest {
                 weights.add(w);
                 refs.add(new Reference(init, s.dimension() >= 2));
             }
-            AdamW opt = new AdamW(weights, b1, b2, eps, wd);
+            AdamW opt = new AdamW(kernels(kernels), weights, b1, b2, eps, wd);
             assertTrue(opt.decays(0));
             assertFalse(opt.decays(1)); // vectors (norm weights, biases) are not decayed
             for (int t = 1; t <= 6; t++) {
@@ -82,7 +109,7 @@ class AdamWTest {
                         grads.add(scratch.create(g, shapes[i]));
                         refs.get(i).step(g, t, lr, b1, b2, eps, wd);
                     }
-                    opt.step(grads, lr, scratch);
+                    opt.step(grads, lr);
                 }
                 for (int i = 0; i < shapes.length; i++) {
                     float[] actual = weights.get(i).toFloatArray();
@@ -97,8 +124,9 @@ class AdamWTest {
         }
     }
 
-    @Test
-    void restoredStateContinuesIdentically() {
+    @ParameterizedTest
+    @ValueSource(strings = {"reference", "fused"})
+    void restoredStateContinuesIdentically(String kernels) {
         Random r = new Random(7);
         Shape shape = new Shape(4, 3);
         float[] init = random(r, 12, 1);
@@ -108,25 +136,25 @@ class AdamWTest {
         }
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray a = manager.create(init, shape);
-            AdamW optA = new AdamW(List.of(a), 0.9, 0.95, 1e-8, 0.1);
+            AdamW optA = new AdamW(kernels(kernels), List.of(a), 0.9, 0.95, 1e-8, 0.1);
             for (int t = 0; t < 6; t++) {
                 try (NDManager s = manager.newSubManager()) {
-                    optA.step(List.of(s.create(grads[t], shape)), 1e-2, s);
+                    optA.step(List.of(s.create(grads[t], shape)), 1e-2);
                 }
                 if (t == 2) {
                     // "checkpoint": weights + moments + step, then a fresh optimizer continues from them
                     NDArray b = manager.create(a.toFloatArray(), shape);
-                    AdamW optB = new AdamW(List.of(b), 0.9, 0.95, 1e-8, 0.1);
+                    AdamW optB = new AdamW(kernels(kernels), List.of(b), 0.9, 0.95, 1e-8, 0.1);
                     NDList saved = NDList.decode(manager, optA.moments().encode());
                     optB.restore(saved, optA.steps());
                     for (int u = 3; u < 6; u++) {
                         try (NDManager s = manager.newSubManager()) {
-                            optB.step(List.of(s.create(grads[u], shape)), 1e-2, s);
+                            optB.step(List.of(s.create(grads[u], shape)), 1e-2);
                         }
                     }
                     for (int u = 3; u < 6; u++) {
                         try (NDManager s = manager.newSubManager()) {
-                            optA.step(List.of(s.create(grads[u], shape)), 1e-2, s);
+                            optA.step(List.of(s.create(grads[u], shape)), 1e-2);
                         }
                     }
                     assertArrayEquals(a.toFloatArray(), b.toFloatArray(), 0f);

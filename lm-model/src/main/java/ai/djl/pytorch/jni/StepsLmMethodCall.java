@@ -22,21 +22,36 @@ public final class StepsLmMethodCall {
     /** Runs {@code method} on tensors with gradients recorded; the result belongs to args[0]'s manager. */
     public static PtNDArray run(PtSymbolBlock module, String method, PtNDArray... args) {
         IValue[] in = new IValue[args.length];
-        long[] handles = new long[args.length];
         try {
             for (int i = 0; i < args.length; i++) {
                 in[i] = IValue.from(args[i]);
-                handles[i] = in[i].getHandle();
             }
-            long result = PyTorchLibrary.LIB.moduleRunMethod(module.getHandle(), method, handles, true, CUDA_STREAM);
-            try (IValue out = new IValue(result)) {
+            try (IValue out = call(module, method, true, in)) {
                 return out.toTensor((PtNDManager) args[0].getManager());
             }
         } finally {
-            for (IValue v : in) {
-                if (v != null) {
-                    v.close();
-                }
+            close(in);
+        }
+    }
+
+    /**
+     * Runs {@code method} on any TorchScript values (tensor lists, floats), with autograd recording when
+     * {@code grad} is set and under a no-grad guard otherwise (as in-place updates of parameters need). The caller
+     * closes the arguments and the result.
+     */
+    public static IValue call(PtSymbolBlock module, String method, boolean grad, IValue... args) {
+        long[] handles = new long[args.length];
+        for (int i = 0; i < args.length; i++) {
+            handles[i] = args[i].getHandle();
+        }
+        return new IValue(PyTorchLibrary.LIB.moduleRunMethod(module.getHandle(), method, handles, grad, CUDA_STREAM));
+    }
+
+    /** Closes every non-null value. */
+    public static void close(IValue... values) {
+        for (IValue v : values) {
+            if (v != null) {
+                v.close();
             }
         }
     }
