@@ -3,6 +3,10 @@
 # width 128, context 64, batch 12, 2000 iterations, lr 1e-3 -> 1e-4 cosine, warmup 100, dropout 0; first 90 % of
 # the characters train, last 10 % validate), trained by stepslm and by PyTorch's torch_reference.py in the same
 # invocation, at 1 and 2 CPU threads. Prints each run's final validation loss and training tokens/s, then a summary.
+# PyTorch runs with libgomp's default wait policy at every thread count and, above 1 thread, also with
+# OMP_WAIT_POLICY=PASSIVE (its OpenBLAS threads plus spinning OpenMP threads oversubscribe 2 cores); its best run is
+# the peer. (Debian's PyTorch runs OpenBLAS's own threads, one per core, even at --threads 1.) stepslm runs through
+# ./stepslm, which chooses the wait policy itself (README, "Speed settings").
 #
 #   bench/train.sh                      # full benchmark (about 10 minutes on 2 cores)
 #   ITERS=200 THREADS="1" bench/train.sh   # quick check
@@ -37,12 +41,17 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p') x $(nproc) CPUs; load ave
 summary=()
 for t in $threads; do
   if [ "$torch" = 1 ]; then
-    echo "== PyTorch torch_reference.py, $t thread(s)"
-    line=$( (source /tmp/anchors/torch/env.sh && /usr/bin/python3 "$anchors/torch_reference.py" --data "$data" --threads "$t" \
-        --iters "$iters") | tee /dev/stderr | grep '"summary"')
-    loss=$(echo "$line" | sed 's/.*"val_loss": \([0-9.]*\).*/\1/')
-    tps=$(echo "$line" | sed 's/.*"train_tok_s": \([0-9]*\).*/\1/')
-    summary+=("pytorch  threads=$t  val_loss=$loss  train_tok/s=$tps")
+    policies="default"
+    [ "$t" -gt 1 ] && policies="default PASSIVE"
+    for policy in $policies; do
+      echo "== PyTorch torch_reference.py, $t thread(s), OpenMP wait policy $policy"
+      line=$( (source /tmp/anchors/torch/env.sh && if [ "$policy" = default ]; then unset OMP_WAIT_POLICY; \
+          else export OMP_WAIT_POLICY="$policy"; fi && /usr/bin/python3 "$anchors/torch_reference.py" --data "$data" \
+          --threads "$t" --iters "$iters") | tee /dev/stderr | grep '"summary"')
+      loss=$(echo "$line" | sed 's/.*"val_loss": \([0-9.]*\).*/\1/')
+      tps=$(echo "$line" | sed 's/.*"train_tok_s": \([0-9]*\).*/\1/')
+      summary+=("pytorch  threads=$t  wait=$policy  val_loss=$loss  train_tok/s=$tps")
+    done
   fi
   echo "== stepslm train, $t thread(s), $kernels kernels"
   # --eval-batches 200 covers the whole validation split (about 145 batches of 12 x 64), a less noisy loss than
@@ -52,7 +61,7 @@ for t in $threads; do
       | grep -v '^[ {}]' | tee "$out/stepslm-t$t.log"
   loss=$(grep "^step $iters: val loss" "$out/stepslm-t$t.log" | sed 's/.*val loss \([0-9.]*\).*/\1/')
   tps=$(grep '^done:' "$out/stepslm-t$t.log" | sed 's/.*; \([0-9]*\) training tokens\/s.*/\1/')
-  summary+=("stepslm  threads=$t  val_loss=$loss  train_tok/s=$tps")
+  summary+=("stepslm  threads=$t  wait=${OMP_WAIT_POLICY:-launcher}  val_loss=$loss  train_tok/s=$tps")
 done
 echo "== summary (iterations $iters; run folders in $out)"
 printf '%s\n' "${summary[@]}"

@@ -62,8 +62,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--max-steps", description = "Training steps (default: ${DEFAULT-VALUE}).")
     int maxSteps = TrainConfig.demo().maxSteps();
 
-    @Option(names = "--threads", description = "CPU threads (default: ${DEFAULT-VALUE}; one is fastest for a model this small on 2 cores).")
-    int threads = 1;
+    @Option(names = "--threads", description = "CPU threads (default: all cores; try 1 on a busy machine).")
+    int threads = 0;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder, replaced on each demo (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("runs/demo");

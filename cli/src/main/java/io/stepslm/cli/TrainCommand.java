@@ -99,6 +99,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--print-config", description = "Print the resolved train config as JSON and exit.")
     boolean printConfig;
 
+    /** nanoGPT's estimate_mfu reference: an A100's dense BF16 peak. */
+    static final double A100_BF16_TFLOPS = 312;
+
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder: checkpoints/, metrics.jsonl, report.html (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("runs/train");
 
@@ -108,8 +111,13 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--device", description = "cpu, gpu, gpu:N, or gpu:0,1,... for data parallel over several GPUs (default: ${DEFAULT-VALUE}).")
     String device = "cpu";
 
-    @Option(names = "--threads", description = "CPU threads for libtorch (default: all cores; 1 is fastest for tiny models).")
+    @Option(names = "--threads", description = "CPU threads for libtorch (default: all cores; measure 1 against it "
+            + "for tiny models on a busy machine).")
     Integer threads;
+
+    @Option(names = "--peak-tflops", description = "Peak dense TFLOP/s of one device, for the MFU figure (default: "
+            + "312, an A100's BF16 peak as nanoGPT assumes, on GPUs; none on the CPU). 0 turns MFU off.")
+    Double peakTflops;
 
     @Option(names = "--kernels", description = "fused (TorchScript: fused attention, norms, casts) or reference (plain DJL) (default: ${DEFAULT-VALUE}).")
     String kernels = "fused";
@@ -202,6 +210,12 @@ public final class TrainCommand implements Callable<Integer> {
                     + (CpuThreads.mklAvx512Switch() ? " (MKL AVX-512 switch on)" : ""));
             try (source; model; Trainer trainer = new Trainer(model, tokenizer, config, runDir, log, source.bytesPerToken())) {
                 trainer.replicateOn(devices.subList(1, devices.size())); // data parallel over gpu:0,1,... (nothing on one device)
+                double peak = peakTflops != null ? peakTflops : runtime.device().isGpu() ? A100_BF16_TFLOPS : 0;
+                trainer.reportMfu(peak * 1e12);
+                if (peak > 0) {
+                    log.printf(Locale.ROOT, "MFU against %.1f TFLOP/s per device%s%n", peak,
+                            peakTflops == null ? " (an A100's BF16 peak, as nanoGPT; set --peak-tflops for your GPU)" : "");
+                }
                 LoaderState start = LoaderState.initial(config.seed());
                 if (checkpoint != null) {
                     trainer.restore(checkpoint);

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.google.gson.JsonObject;
 import io.stepslm.datasets.WindowSource;
+import io.stepslm.model.Diagnostics;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -53,6 +54,7 @@ public final class Trainer implements AutoCloseable {
     private final AtomicBoolean stopRequested = new AtomicBoolean();
     private DataParallel parallel;
     private TrainState state;
+    private double peakFlopsPerDevice; // 0: no MFU figure
 
     /**
      * @param bytesPerToken UTF-8 bytes per token of the validation text, for bits per byte (0 if unknown)
@@ -94,6 +96,27 @@ public final class Trainer implements AutoCloseable {
             parallel.close();
             parallel = DataParallel.over(model, others);
         }
+    }
+
+    /**
+     * Reports model FLOPs utilisation (PaLM's MFU, as nanoGPT's {@code estimate_mfu}: forward+backward FLOPs per
+     * token times tokens/s, over the summed peak of every device in use) in the progress line and metrics, against
+     * {@code flopsPerSecond} per device (e.g. 312e12 for an A100 in BF16); 0 turns it off.
+     */
+    public void reportMfu(double flopsPerSecond) {
+        if (flopsPerSecond < 0 || !Double.isFinite(flopsPerSecond)) {
+            throw new IllegalArgumentException("peak FLOP/s " + flopsPerSecond + " must be positive, or 0 for no MFU figure");
+        }
+        this.peakFlopsPerDevice = flopsPerSecond;
+    }
+
+    /** MFU at {@code tokensPerSec} training tokens per second, 0 when no peak is known. */
+    double mfu(double tokensPerSec) {
+        if (peakFlopsPerDevice <= 0) {
+            return 0;
+        }
+        double flops = Diagnostics.flopsPerToken(model.config(), config.context()) * tokensPerSec;
+        return flops / (peakFlopsPerDevice * parallel.devices());
     }
 
     /** Restores the optimizer, loss scale, counters and metrics of a checkpoint (the model was loaded from it). */
@@ -297,8 +320,12 @@ public final class Trainer implements AutoCloseable {
                 r.addProperty("tokensPerSec", tokensPerSec);
                 r.addProperty("msPerStep", msPerStep);
                 r.addProperty("lossScale", scaler.scale());
+                double mfu = mfu(tokensPerSec);
+                if (mfu > 0) {
+                    r.addProperty("mfu", mfu);
+                }
                 metrics.add(r);
-                log.println(ProgressLine.format(step, config.maxSteps(), intervalLoss / intervalSteps, lr, norm, tokensPerSec, msPerStep, 0));
+                log.println(ProgressLine.format(step, config.maxSteps(), intervalLoss / intervalSteps, lr, norm, tokensPerSec, msPerStep, mfu));
                 intervalSeconds = 0;
                 intervalSteps = 0;
                 intervalLoss = 0;

@@ -9,38 +9,14 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.stepslm.model.Kernels;
-import io.stepslm.model.ReferenceKernels;
-import io.stepslm.model.TorchScriptKernels;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** AdamW with both kernels (DJL's Adam kernel per tensor, and the fused _fused_adamw_ over all tensors). */
 class AdamWTest {
-
-    private static NDManager kernelManager;
-    private static TorchScriptKernels fused;
-
-    @BeforeAll
-    static void loadKernels() {
-        kernelManager = NDManager.newBaseManager();
-        fused = TorchScriptKernels.load(kernelManager);
-    }
-
-    @AfterAll
-    static void closeKernels() {
-        fused.close();
-        kernelManager.close();
-    }
-
-    private static Kernels kernels(String name) {
-        return name.equals("fused") ? fused : new ReferenceKernels();
-    }
 
     /** PyTorch's torch.optim.AdamW for one tensor, in plain Java doubles. */
     private static final class Reference {
@@ -97,7 +73,7 @@ class AdamWTest {
                 weights.add(w);
                 refs.add(new Reference(init, s.dimension() >= 2));
             }
-            AdamW opt = new AdamW(kernels(kernels), weights, b1, b2, eps, wd);
+            AdamW opt = new AdamW(TestKernels.named(kernels), weights, b1, b2, eps, wd);
             assertTrue(opt.decays(0));
             assertFalse(opt.decays(1)); // vectors (norm weights, biases) are not decayed
             for (int t = 1; t <= 6; t++) {
@@ -136,7 +112,7 @@ class AdamWTest {
         }
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray a = manager.create(init, shape);
-            AdamW optA = new AdamW(kernels(kernels), List.of(a), 0.9, 0.95, 1e-8, 0.1);
+            AdamW optA = new AdamW(TestKernels.named(kernels), List.of(a), 0.9, 0.95, 1e-8, 0.1);
             for (int t = 0; t < 6; t++) {
                 try (NDManager s = manager.newSubManager()) {
                     optA.step(List.of(s.create(grads[t], shape)), 1e-2);
@@ -144,7 +120,7 @@ class AdamWTest {
                 if (t == 2) {
                     // "checkpoint": weights + moments + step, then a fresh optimizer continues from them
                     NDArray b = manager.create(a.toFloatArray(), shape);
-                    AdamW optB = new AdamW(kernels(kernels), List.of(b), 0.9, 0.95, 1e-8, 0.1);
+                    AdamW optB = new AdamW(TestKernels.named(kernels), List.of(b), 0.9, 0.95, 1e-8, 0.1);
                     NDList saved = NDList.decode(manager, optA.moments().encode());
                     optB.restore(saved, optA.steps());
                     for (int u = 3; u < 6; u++) {

@@ -1,12 +1,16 @@
 package io.stepslm.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.google.gson.JsonObject;
 import io.stepslm.datasets.BuiltinCorpus;
 import io.stepslm.datasets.LoaderState;
 import io.stepslm.model.Checkpoint;
+import io.stepslm.model.Diagnostics;
+import io.stepslm.model.Kernels;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.model.ModelConfig;
 import io.stepslm.model.ModelRuntime;
@@ -24,6 +28,8 @@ import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class TrainerTest {
 
@@ -37,8 +43,12 @@ class TrainerTest {
 
     /** 2 blocks of width 32 with dropout, so that resuming must also reproduce the dropout masks. */
     static LanguageModel tinyModel() {
+        return tinyModel(new ReferenceKernels());
+    }
+
+    static LanguageModel tinyModel(Kernels kernels) {
         return LanguageModel.create(ModelConfig.gpt(TOKENIZER.vocabSize(), 16, 2, 2, 32, 0.1, false),
-                ModelRuntime.cpu(new ReferenceKernels()));
+                ModelRuntime.cpu(kernels));
     }
 
     static TrainConfig config(String json) {
@@ -114,16 +124,17 @@ class TrainerTest {
         return copy;
     }
 
-    @Test
-    void resumeIsBitExactOnCpu() throws IOException {
+    @ParameterizedTest
+    @ValueSource(strings = {"reference", "fused"})
+    void resumeIsBitExactOnCpu(String kernels) throws IOException {
         TrainConfig c = config("{\"maxSteps\": 16, \"logInterval\": 1, \"evalInterval\": 8, \"checkpointInterval\": 8, \"evalBatches\": 2}");
-        try (LanguageModel m = tinyModel()) {
+        try (LanguageModel m = tinyModel(TestKernels.named(kernels))) {
             train(m, c, dir.resolve("straight"), quiet(), null);
         }
         // the same run stopped at step 8 by the Ctrl-C path (requestStop), then resumed from its checkpoint
         Path run = dir.resolve("stopped");
         Trainer[] current = new Trainer[1];
-        try (LanguageModel m = tinyModel(); Trainer trainer = new Trainer(m, TOKENIZER, c, run, watching(line -> {
+        try (LanguageModel m = tinyModel(TestKernels.named(kernels)); Trainer trainer = new Trainer(m, TOKENIZER, c, run, watching(line -> {
             if (line.startsWith("step 6/")) {
                 current[0].requestStop(); // arrives mid-run; the loop stops at the next step boundary
             }
@@ -136,7 +147,7 @@ class TrainerTest {
         }
         Path checkpoint = Checkpoints.resolveResume(run);
         assertEquals("step-000006", checkpoint.getFileName().toString());
-        try (LanguageModel m = Checkpoint.load(checkpoint.resolve(TrainCheckpoint.MODEL), ModelRuntime.cpu(new ReferenceKernels()))) {
+        try (LanguageModel m = Checkpoint.load(checkpoint.resolve(TrainCheckpoint.MODEL), ModelRuntime.cpu(TestKernels.named(kernels)))) {
             train(m, TrainCheckpoint.config(checkpoint), run, quiet(), checkpoint);
         }
         List<Double> straight = field(dir.resolve("straight"), "train", "loss");
@@ -147,13 +158,61 @@ class TrainerTest {
     }
 
     @Test
+    void mfuIsReportedAgainstTheGivenPeak() throws IOException {
+        TrainConfig c = config("{\"maxSteps\": 3, \"logInterval\": 1, \"evalInterval\": 100, \"checkpointInterval\": 100}");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (LanguageModel m = tinyModel(); Trainer trainer = new Trainer(m, TOKENIZER, c, dir.resolve("mfu"),
+                new PrintStream(out, true, StandardCharsets.UTF_8), 1.0)) {
+            trainer.reportMfu(1e9); // a 1 GFLOP/s "device"
+            trainer.run(TokenWindows.random(TRAIN, c.context(), LoaderState.initial(c.seed())),
+                    () -> TokenWindows.sequential(VAL, c.context()));
+            assertThrows(IllegalArgumentException.class, () -> trainer.reportMfu(-1));
+        }
+        List<Double> tokS = field(dir.resolve("mfu"), "train", "tokensPerSec");
+        List<Double> mfu = field(dir.resolve("mfu"), "train", "mfu");
+        assertEquals(3, mfu.size());
+        double flopsPerToken = Diagnostics.flopsPerToken(tinyModel().config(), c.context());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(flopsPerToken * tokS.get(i) / 1e9, mfu.get(i), 1e-9 * mfu.get(i));
+        }
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("| MFU "), out.toString(StandardCharsets.UTF_8));
+        // without a peak there is no figure
+        try (LanguageModel m = tinyModel()) {
+            train(m, c, dir.resolve("none"), quiet(), null);
+        }
+        try (Metrics none = Metrics.open(dir.resolve("none"))) {
+            assertTrue(none.records().stream().noneMatch(r -> r.has("mfu")));
+        }
+    }
+
+    @Test
+    void outOfMemoryNamesTheBatchAndTheFix() throws IOException {
+        // a real libtorch allocation failure: one block 16 wide, but an embedding 8192 wide for 65536 x 64 tokens
+        // is a 128 GiB activation, which the allocator refuses at once (more than the machine's memory). Under
+        // vm.overcommit_memory=1 the kernel would grant it and kill the JVM while it is filled: skip there.
+        Path overcommit = Path.of("/proc/sys/vm/overcommit_memory");
+        assumeFalse(Files.isReadable(overcommit) && Files.readString(overcommit).trim().equals("1"),
+                "vm.overcommit_memory=1 grants any allocation");
+        ModelConfig wide = ModelConfig.gpt(TOKENIZER.vocabSize(), 64, 1, 512, 8192, 0, false)
+                .withSteps(List.of(new ModelConfig.Step(16, 1), new ModelConfig.Step(8192, 0)));
+        TrainConfig c = config("{\"maxSteps\": 1, \"batchSize\": 65536, \"context\": 64, \"evalInterval\": 100, "
+                + "\"evalBatches\": 1, \"checkpointInterval\": 100}");
+        try (LanguageModel m = LanguageModel.create(wide, ModelRuntime.cpu(new ReferenceKernels()))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> train(m, c, dir.resolve("oom"), quiet(), null));
+            assertTrue(e.getMessage().contains("out of memory with batch size 65536"), e.getMessage());
+            assertTrue(e.getMessage().contains("lower --batch-size and raise accumulation"), e.getMessage());
+        }
+    }
+
+    @Test
     void nonFiniteLossesStopWithAMessageAndKeepTheLastGoodCheckpoint() throws IOException {
         // a learning rate of 1e30 turns the weights into inf/NaN after the first steps
         TrainConfig c = config("{\"maxSteps\": 40, \"learningRate\": 1e30, \"minLearningRate\": 1e29, \"gradClip\": 0, "
                 + "\"checkpointInterval\": 1, \"evalInterval\": 100, \"maxBadSteps\": 3, \"warmupSteps\": 0}");
         Path run = dir.resolve("nan");
         try (LanguageModel m = tinyModel()) {
-            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+            IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> train(m, c, run, quiet(), null));
             assertTrue(e.getMessage().contains("3 training steps in a row"), e.getMessage());
         }
@@ -166,14 +225,11 @@ class TrainerTest {
         TrainConfig c = config("{\"maxSteps\": 24, \"logInterval\": 1, \"precision\": \"fp16\", \"initialLossScale\": 1073741824, "
                 + "\"maxBadSteps\": 20, \"evalInterval\": 100, \"checkpointInterval\": 100}");
         Path run = dir.resolve("fp16");
-        try (ai.djl.ndarray.NDManager kernels = ai.djl.ndarray.NDManager.newBaseManager()) {
-            ModelRuntime runtime = new ModelRuntime(ai.djl.Device.cpu(),
-                    io.stepslm.model.KernelChoice.FUSED.open(kernels, io.stepslm.model.Precision.FP16, System.err),
-                    io.stepslm.model.Precision.FP16, c.seed());
-            try (LanguageModel m = LanguageModel.create(ModelConfig.gpt(TOKENIZER.vocabSize(), 16, 2, 2, 32, 0.0, false), runtime)) {
-                Trainer.Result r = train(m, c, run, quiet(), null);
-                assertTrue(Double.isFinite(r.lastTrainLoss()), "loss " + r.lastTrainLoss());
-            }
+        ModelRuntime runtime = new ModelRuntime(ai.djl.Device.cpu(), TestKernels.named("fused"),
+                io.stepslm.model.Precision.FP16, c.seed());
+        try (LanguageModel m = LanguageModel.create(ModelConfig.gpt(TOKENIZER.vocabSize(), 16, 2, 2, 32, 0.0, false), runtime)) {
+            Trainer.Result r = train(m, c, run, quiet(), null);
+            assertTrue(Double.isFinite(r.lastTrainLoss()), "loss " + r.lastTrainLoss());
         }
         List<Double> scales = field(run, "train", "lossScale");
         assertTrue(scales.get(0) < 1073741824, "the first step must overflow and halve the scale: " + scales);
