@@ -47,7 +47,7 @@ for t in $threads; do
       echo "== PyTorch torch_reference.py, $t thread(s), OpenMP wait policy $policy"
       line=$( (source /tmp/anchors/torch/env.sh && if [ "$policy" = default ]; then unset OMP_WAIT_POLICY; \
           else export OMP_WAIT_POLICY="$policy"; fi && /usr/bin/python3 "$anchors/torch_reference.py" --data "$data" \
-          --threads "$t" --iters "$iters") | tee /dev/stderr | grep '"summary"')
+          --threads "$t" --iters "$iters") | tee -a /dev/stderr | grep '"summary"')
       loss=$(echo "$line" | sed 's/.*"val_loss": \([0-9.]*\).*/\1/')
       tps=$(echo "$line" | sed 's/.*"train_tok_s": \([0-9]*\).*/\1/')
       summary+=("pytorch  threads=$t  wait=$policy  val_loss=$loss  train_tok/s=$tps")
