@@ -87,6 +87,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Model preset: " + "char-tiny, char-tiny-steps, char-small, char-small-steps, gpt2-small, gpt2-small-steps (default: ${DEFAULT-VALUE}).")
     String modelPreset = "char-tiny";
 
+    @Option(names = "--model-config", paramLabel = "FILE", description = "JSON with model config keys that override "
+            + "the preset, e.g. {\"positions\": \"ROTARY\", \"norm\": \"RMS_NORM\", \"mlp\": \"SWIGLU\"} (keys as in a "
+            + "checkpoint's config.json; vocabSize follows the tokenizer).")
+    Path modelConfigFile;
+
     @Option(names = "--dropout", description = "Override the model preset's dropout.")
     Double dropout;
 
@@ -195,6 +200,10 @@ public final class TrainCommand implements Callable<Integer> {
                 modelConfig = model.config();
             } else {
                 modelConfig = ModelConfig.preset(modelPreset, tokenizer.vocabSize());
+                if (modelConfigFile != null) {
+                    modelConfig = modelConfig.withOverrides(readConfigFile(modelConfigFile, "--model-config"),
+                            modelConfigFile.toString()).withVocabSize(tokenizer.vocabSize());
+                }
                 if (dropout != null) {
                     modelConfig = modelConfig.withDropout(dropout);
                 }
@@ -230,15 +239,22 @@ public final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The text of a config file given with {@code option}, or an error naming the option and the path. */
+    static String readConfigFile(Path file, String option) throws IOException {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new IOException(option + " " + file + " does not exist: check the path", e);
+        }
+    }
+
     /** Precedence: {@code base} (preset or checkpoint), then --config, then flags. */
     TrainConfig resolveConfig(TrainConfig base) throws IOException {
         TrainConfig c = base;
         if (configFile != null) {
             JsonObject file;
             try {
-                file = JsonParser.parseString(Files.readString(configFile, StandardCharsets.UTF_8)).getAsJsonObject();
-            } catch (NoSuchFileException e) {
-                throw new IOException("--config " + configFile + " does not exist: check the path", e);
+                file = JsonParser.parseString(readConfigFile(configFile, "--config")).getAsJsonObject();
             } catch (JsonParseException | IllegalStateException e) {
                 throw new IllegalArgumentException("--config " + configFile + " is not a JSON object (" + e.getMessage() + ")", e);
             }

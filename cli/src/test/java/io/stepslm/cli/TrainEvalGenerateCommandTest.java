@@ -34,6 +34,26 @@ class TrainEvalGenerateCommandTest {
     }
 
     @Test
+    void modelConfigFileOverridesThePresetAndIsStoredInTheCheckpoint(@TempDir Path dir) throws Exception {
+        Path corpus = dir.resolve("austen.txt");
+        Files.writeString(corpus, BuiltinCorpus.text().substring(0, 30_000), StandardCharsets.UTF_8);
+        Path overrides = dir.resolve("llama.json");
+        Files.writeString(overrides, "{\"positions\": \"ROTARY\", \"norm\": \"RMS_NORM\", \"mlp\": \"SWIGLU\"}");
+        Path run = dir.resolve("run");
+        stdout(() -> CliRun.of("train", "--char", "--data", corpus.toString(), "--model", "char-tiny", "--model-config",
+                overrides.toString(), "--preset", "tiny", "--max-steps", "4", "--batch-size", "2", "--context", "16",
+                "--threads", "1", "--out", run.toString()), 0);
+        String stored = Files.readString(run.resolve("checkpoints/step-000004/model/config.json"));
+        assertTrue(stored.contains("ROTARY") && stored.contains("RMS_NORM") && stored.contains("SWIGLU"), stored);
+
+        Path missing = dir.resolve("nope.json");
+        CliRun bad = CliRun.of("train", "--char", "--data", corpus.toString(), "--model-config", missing.toString(),
+                "--preset", "tiny", "--max-steps", "4", "--out", dir.resolve("run2").toString());
+        assertEquals(1, bad.exit());
+        assertTrue(bad.err().contains("--model-config " + missing + " does not exist"), bad.err());
+    }
+
+    @Test
     void aSmallRunTrainsEvaluatesAndGenerates(@TempDir Path dir) throws Exception {
         Path corpus = dir.resolve("austen.txt");
         Files.writeString(corpus, BuiltinCorpus.text().substring(0, 60_000), StandardCharsets.UTF_8);

@@ -10,6 +10,7 @@ import com.google.gson.JsonParser;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
@@ -316,6 +317,29 @@ public record ModelConfig(
             }
             throw new IllegalArgumentException(source + ": bad model config value (" + e.getMessage() + ")", e);
         }
+    }
+
+    /**
+     * This config with the keys of {@code overridesJson} (a JSON object with any subset of the keys of
+     * {@link #toJson()}, e.g. {@code {"positions": "ROTARY", "norm": "RMS_NORM"}}) replaced, validated as a whole;
+     * unknown keys and bad values are refused with {@code source} in the message.
+     */
+    public ModelConfig withOverrides(String overridesJson, String source) {
+        JsonObject merged = JsonParser.parseString(toJson()).getAsJsonObject();
+        JsonElement overrides;
+        try {
+            overrides = JsonParser.parseString(overridesJson);
+        } catch (JsonParseException e) {
+            throw new IllegalArgumentException(source + ": not valid JSON (" + e.getMessage() + ")", e);
+        }
+        if (!overrides.isJsonObject()) {
+            throw new IllegalArgumentException(source + ": expected a JSON object of model config keys, e.g. "
+                    + "{\"positions\": \"ROTARY\"}");
+        }
+        for (Map.Entry<String, JsonElement> e : overrides.getAsJsonObject().entrySet()) {
+            merged.add(e.getKey(), e.getValue());
+        }
+        return fromJson(merged.toString(), source);
     }
 
     private static void checkEnum(JsonObject o, String key, Enum<?>[] values, String source) {

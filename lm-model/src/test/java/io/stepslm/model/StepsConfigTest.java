@@ -105,6 +105,22 @@ class StepsConfigTest {
         assertMessage(() -> ModelConfig.fromJson("{", "cfg.json"), "cfg.json");
     }
 
+    @Test
+    void overridesReplaceOnlyTheGivenKeysAndAreValidated() {
+        ModelConfig tiny = ModelConfig.charTiny(65);
+        ModelConfig llama = tiny.withOverrides("{\"positions\": \"ROTARY\", \"norm\": \"RMS_NORM\", \"mlp\": \"SWIGLU\"}", "m.json");
+        assertEquals(ModelConfig.PositionKind.ROTARY, llama.positions());
+        assertEquals(ModelConfig.NormKind.RMS_NORM, llama.norm());
+        assertEquals(ModelConfig.MlpKind.SWIGLU, llama.mlp());
+        assertEquals(tiny.steps(), llama.steps());
+        assertEquals(tiny.width(), llama.width());
+        assertEquals(tiny, tiny.withOverrides("{}", "m.json"));
+        assertMessage(() -> tiny.withOverrides("{\"positons\": \"ROTARY\"}", "m.json"), "unknown model config keys [positons]");
+        assertMessage(() -> tiny.withOverrides("{\"heads\": 3}", "m.json"), "m.json");
+        assertMessage(() -> tiny.withOverrides("[1]", "m.json"), "expected a JSON object");
+        assertMessage(() -> tiny.withOverrides("{", "m.json"), "not valid JSON");
+    }
+
     /**
      * A StepsNet whose first step has no blocks only splits and re-concatenates the embedding: it must give exactly
      * the plain model's logits with the same block weights (the split/concat path is an identity).
