@@ -12,7 +12,8 @@
 #   ITERS=200 THREADS="1" bench/train.sh   # quick check
 #
 # Settings: DATA (default ../shared/data/tinyshakespeare.txt), ANCHORS (../shared/anchors), ITERS (2000),
-# THREADS ("1 2"), KERNELS (fused), OUT (a temporary folder). The PyTorch peer is Debian's python3-torch, unpacked
+# THREADS ("1 2"), KERNELS (fused), OUT (a temporary folder), STEPSLM_ARGS (extra flags for the stepslm runs, e.g.
+# "--positions rotary"). The PyTorch peer is Debian's python3-torch, unpacked
 # once into /tmp/anchors/torch by ANCHORS/setup_torch_cpu.sh; without it only stepslm runs.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -57,7 +58,7 @@ for t in $threads; do
   # --eval-batches 200 covers the whole validation split (about 145 batches of 12 x 64), a less noisy loss than
   # torch_reference.py's 20 random batches
   "$root/stepslm" train --char --data "$data" --model char-tiny --preset shakespeare-char --max-steps "$iters" \
-      --eval-batches 200 --log-interval 100 --threads "$t" --kernels "$kernels" --out "$out/stepslm-t$t" \
+      --eval-batches 200 --log-interval 100 --threads "$t" --kernels "$kernels" --out "$out/stepslm-t$t" ${STEPSLM_ARGS:-} \
       | grep -v '^[ {}]' | tee "$out/stepslm-t$t.log"
   loss=$(grep "^step $iters: val loss" "$out/stepslm-t$t.log" | sed 's/.*val loss \([0-9.]*\).*/\1/')
   tps=$(grep '^done:' "$out/stepslm-t$t.log" | sed 's/.*; \([0-9]*\) training tokens\/s.*/\1/')

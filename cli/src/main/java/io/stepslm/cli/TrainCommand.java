@@ -92,6 +92,15 @@ public final class TrainCommand implements Callable<Integer> {
             + "checkpoint's config.json; vocabSize follows the tokenizer).")
     Path modelConfigFile;
 
+    @Option(names = "--positions", description = "Override the preset's positions: learned (GPT-2) or rotary (LLaMA).")
+    String positions;
+
+    @Option(names = "--norm", description = "Override the preset's norm: layer (LayerNorm) or rms (RMSNorm).")
+    String norm;
+
+    @Option(names = "--mlp", description = "Override the preset's MLP: gelu or swiglu.")
+    String mlp;
+
     @Option(names = "--dropout", description = "Override the model preset's dropout.")
     Double dropout;
 
@@ -204,6 +213,7 @@ public final class TrainCommand implements Callable<Integer> {
                     modelConfig = modelConfig.withOverrides(readConfigFile(modelConfigFile, "--model-config"),
                             modelConfigFile.toString()).withVocabSize(tokenizer.vocabSize());
                 }
+                modelConfig = modelConfig.withOverrides(architectureFlags().toString(), "--positions/--norm/--mlp");
                 if (dropout != null) {
                     modelConfig = modelConfig.withDropout(dropout);
                 }
@@ -237,6 +247,27 @@ public final class TrainCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** --positions, --norm and --mlp as model config keys (only the flags given). */
+    JsonObject architectureFlags() {
+        JsonObject o = new JsonObject();
+        choice(o, "positions", "--positions", positions, "learned", "LEARNED", "rotary", "ROTARY");
+        choice(o, "norm", "--norm", norm, "layer", "LAYER_NORM", "rms", "RMS_NORM");
+        choice(o, "mlp", "--mlp", mlp, "gelu", "GELU", "swiglu", "SWIGLU");
+        return o;
+    }
+
+    private static void choice(JsonObject o, String key, String flag, String value, String a, String aKey, String b,
+                               String bKey) {
+        if (value == null) {
+            return;
+        }
+        String v = value.trim().toLowerCase(Locale.ROOT);
+        if (!v.equals(a) && !v.equals(b)) {
+            throw new IllegalArgumentException(flag + " must be " + a + " or " + b + ", got '" + value + "'");
+        }
+        o.addProperty(key, v.equals(a) ? aKey : bKey);
     }
 
     /** The text of a config file given with {@code option}, or an error naming the option and the path. */

@@ -46,6 +46,17 @@ class TrainEvalGenerateCommandTest {
         String stored = Files.readString(run.resolve("checkpoints/step-000004/model/config.json"));
         assertTrue(stored.contains("ROTARY") && stored.contains("RMS_NORM") && stored.contains("SWIGLU"), stored);
 
+        Path run3 = dir.resolve("run3");
+        stdout(() -> CliRun.of("train", "--char", "--data", corpus.toString(), "--positions", "rotary", "--norm", "rms",
+                "--preset", "tiny", "--max-steps", "2", "--batch-size", "2", "--context", "16", "--threads", "1",
+                "--out", run3.toString()), 0);
+        String flagged = Files.readString(run3.resolve("checkpoints/step-000002/model/config.json"));
+        assertTrue(flagged.contains("ROTARY") && flagged.contains("RMS_NORM") && flagged.contains("GELU"), flagged);
+        CliRun wrong = CliRun.of("train", "--char", "--data", corpus.toString(), "--positions", "sinusoidal",
+                "--preset", "tiny", "--max-steps", "2", "--out", dir.resolve("run4").toString());
+        assertEquals(1, wrong.exit());
+        assertTrue(wrong.err().contains("--positions must be learned or rotary"), wrong.err());
+
         Path missing = dir.resolve("nope.json");
         CliRun bad = CliRun.of("train", "--char", "--data", corpus.toString(), "--model-config", missing.toString(),
                 "--preset", "tiny", "--max-steps", "4", "--out", dir.resolve("run2").toString());
