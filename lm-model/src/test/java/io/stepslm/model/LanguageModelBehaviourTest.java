@@ -110,25 +110,37 @@ class LanguageModelBehaviourTest {
 
     @Test
     void changingTokenTChangesNoEarlierLogits() {
-        for (ModelConfig c : List.of(ModelConfig.charTiny(65), ModelConfig.charTiny(65).withStepsRecipe())) {
-            try (LanguageModel model = ReferenceParityTest.randomModel(c, new ReferenceKernels(), 8);
-                 NDManager m = NDManager.newBaseManager()) {
-                int t = 32;
-                int[] a = randomTokens(t, 65, 3);
-                int changed = 20;
-                int[] b = a.clone();
-                b[changed] = (a[changed] + 7) % 65;
-                float[] la = model.logits(m.create(a, new Shape(1, t)), false).toFloatArray();
-                float[] lb = model.logits(m.create(b, new Shape(1, t)), false).toFloatArray();
-                for (int i = 0; i < changed * 65; i++) {
-                    assertEquals(la[i], lb[i], 0f, "logit " + i + " at position " + i / 65 + " changed");
+        ModelConfig llama = ModelConfig.charTiny(65).withOverrides(
+                "{\"positions\": \"ROTARY\", \"norm\": \"RMS_NORM\", \"mlp\": \"SWIGLU\"}", "test");
+        try (NDManager kernelManager = NDManager.newBaseManager();
+             TorchScriptKernels fused = TorchScriptKernels.load(kernelManager)) {
+            for (Kernels kernels : List.of(new ReferenceKernels(), fused)) {
+                for (ModelConfig c : List.of(ModelConfig.charTiny(65), ModelConfig.charTiny(65).withStepsRecipe(), llama,
+                        llama.withStepsRecipe())) {
+                    assertCausal(c, kernels);
                 }
-                double later = 0;
-                for (int i = changed * 65; i < la.length; i++) {
-                    later = Math.max(later, Math.abs(la[i] - lb[i]));
-                }
-                assertTrue(later > 1e-3, "changing token " + changed + " must change its own logits");
             }
+        }
+    }
+
+    private static void assertCausal(ModelConfig c, Kernels kernels) {
+        try (LanguageModel model = ReferenceParityTest.randomModel(c, kernels, 8);
+             NDManager m = NDManager.newBaseManager()) {
+            int t = 32;
+            int[] a = randomTokens(t, 65, 3);
+            int changed = 20;
+            int[] b = a.clone();
+            b[changed] = (a[changed] + 7) % 65;
+            float[] la = model.logits(m.create(a, new Shape(1, t)), false).toFloatArray();
+            float[] lb = model.logits(m.create(b, new Shape(1, t)), false).toFloatArray();
+            for (int i = 0; i < changed * 65; i++) {
+                assertEquals(la[i], lb[i], 0f, "logit " + i + " at position " + i / 65 + " changed");
+            }
+            double later = 0;
+            for (int i = changed * 65; i < la.length; i++) {
+                later = Math.max(later, Math.abs(la[i] - lb[i]));
+            }
+            assertTrue(later > 1e-3, "changing token " + changed + " must change its own logits");
         }
     }
 
