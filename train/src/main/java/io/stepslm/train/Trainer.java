@@ -243,6 +243,9 @@ public final class Trainer implements AutoCloseable {
             if (last) {
                 if (stopNow) {
                     stopReason = "interrupted at step " + step + (lastCheckpoint != null ? ", checkpoint saved to " + lastCheckpoint : "");
+                    // said here, before run() returns: after Ctrl-C the JVM exits as soon as the loop has finished
+                    log.println(stopReason + "; continue with --resume " + runDir);
+                    log.flush();
                 }
                 break;
             }
