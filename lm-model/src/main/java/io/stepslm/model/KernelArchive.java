@@ -17,8 +17,9 @@ import java.util.zip.ZipOutputStream;
  * source, a pickled instance ({@code data.pkl}), an empty constant table and a format version. The layout is the one
  * {@code torch.jit.save} produces (checked against a module saved by PyTorch 1.13; loaded by libtorch 2.7.1).
  *
- * <p>Every method takes and returns tensors only, so that a call is a list of tensor handles;
- * scalars (eps) travel as 0-d tensors and the causal flag and the precision are part of the method name. Casts are
+ * <p>Every model kernel takes and returns tensors only, so that a call is a list of tensor handles;
+ * scalars (eps) travel as 0-d tensors and the causal flag and the precision are part of the method name. The two
+ * optimizer kernels take tensor lists and floats and run without autograd. Casts are
  * {@code torch.to(x, dtype)} inside the graph, so they are differentiable and DJL never sees an FP16/BF16 tensor.
  * dtype codes are c10::ScalarType: 5 = Half, 6 = Float, 15 = BFloat16.
  */
