@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import io.stepslm.model.Kernels;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * AdamW (Loshchilov and Hutter, "Decoupled Weight Decay Regularization", 2019) with PyTorch's update rule, holding
@@ -33,7 +34,13 @@ public final class AdamW implements AutoCloseable {
     private final double beta2;
     private final double epsilon;
     private final double weightDecay;
+    /** The decay group (matrices, embeddings) then the rest, fixed at construction; empty groups left out. */
+    private final List<Group> groups = new ArrayList<>();
     private long step;
+
+    /** Parameters updated by one kernel call: their indices, weights and moments, and their weight decay. */
+    private record Group(int[] indices, List<NDArray> weights, List<NDArray> m, List<NDArray> v, double weightDecay) {
+    }
 
     /** The moments live in a child of the first weight's manager, on the weights' devices, all zeros. */
     public AdamW(Kernels kernels, List<NDArray> weights, double beta1, double beta2, double epsilon, double weightDecay) {
@@ -54,6 +61,21 @@ public final class AdamW implements AutoCloseable {
             m.add(stateManager.zeros(w.getShape(), w.getDataType(), w.getDevice()));
             v.add(stateManager.zeros(w.getShape(), w.getDataType(), w.getDevice()));
         }
+        for (boolean decayed : new boolean[] {true, false}) {
+            int[] indices = IntStream.range(0, decay.length).filter(i -> decay[i] == decayed).toArray();
+            if (indices.length > 0) {
+                groups.add(new Group(indices, pick(this.weights, indices), pick(m, indices), pick(v, indices),
+                        decayed ? weightDecay : 0));
+            }
+        }
+    }
+
+    private static List<NDArray> pick(List<NDArray> all, int[] indices) {
+        List<NDArray> out = new ArrayList<>(indices.length);
+        for (int i : indices) {
+            out.add(all.get(i));
+        }
+        return out;
     }
 
     public static AdamW of(Kernels kernels, List<NDArray> weights, TrainConfig c) {
@@ -79,22 +101,9 @@ public final class AdamW implements AutoCloseable {
             throw new IllegalArgumentException("expected " + weights.size() + " gradients, got " + grads.size());
         }
         step++;
-        for (boolean group : new boolean[] {true, false}) {
-            List<NDArray> w = new ArrayList<>();
-            List<NDArray> g = new ArrayList<>();
-            List<NDArray> gm = new ArrayList<>();
-            List<NDArray> gv = new ArrayList<>();
-            for (int i = 0; i < weights.size(); i++) {
-                if (decay[i] == group) {
-                    w.add(weights.get(i));
-                    g.add(grads.get(i));
-                    gm.add(m.get(i));
-                    gv.add(v.get(i));
-                }
-            }
-            if (!w.isEmpty()) {
-                kernels.adamw(w, g, gm, gv, step, lr, beta1, beta2, epsilon, group ? weightDecay : 0);
-            }
+        for (Group group : groups) {
+            kernels.adamw(group.weights(), pick(grads, group.indices()), group.m(), group.v(), step, lr, beta1, beta2,
+                    epsilon, group.weightDecay());
         }
     }
 
