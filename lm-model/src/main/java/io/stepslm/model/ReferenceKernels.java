@@ -148,8 +148,8 @@ public final class ReferenceKernels implements Kernels {
             }
         }
         double norm = Math.sqrt(sumOfSquares);
-        if (maxNorm > 0 && Double.isFinite(norm) && maxNorm / (norm + 1e-6) < 1) {
-            double c = maxNorm / (norm + 1e-6); // the 1e-6 of torch.nn.utils.clip_grad_norm_
+        double c = maxNorm / (norm + 1e-6); // the 1e-6 of torch.nn.utils.clip_grad_norm_
+        if (maxNorm > 0 && Double.isFinite(norm) && c < 1) {
             for (NDArray g : grads) {
                 g.muli(c); // in place on a gradient, outside autograd: a Number operand is safe here
             }
