@@ -4,8 +4,8 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.stepslm.model.CpuThreads;
-import io.stepslm.model.DeviceSetting;
+import io.stepslm.machine.CpuThreads;
+import io.stepslm.machine.DeviceSetting;
 import io.stepslm.model.KernelChoice;
 import io.stepslm.model.Kernels;
 import io.stepslm.model.KvCache;
@@ -75,8 +75,10 @@ public final class DecodeBenchCommand implements Callable<Integer> {
                 Engine.getEngine("PyTorch").getVersion(), dev.spec(), threads, loadAverage());
         System.out.printf(Locale.ROOT, "%-17s %5s %-9s %11s %11s %10s %13s %13s %9s%n", "model", "ctx", "kernels",
                 "kv early", "kv late", "late/early", "recomp early", "recomp late", "kv gain");
-        try (NDManager root = NDManager.newBaseManager(dev.resolve())) {
-            Kernels k = KernelChoice.parse(kernels).open(root, Precision.FP32, System.out);
+        try (NDManager root = NDManager.newBaseManager(dev.resolve());
+             ModelRuntime runtime = ModelRuntime.open(dev.resolve(), KernelChoice.parse(kernels), Precision.FP32, 1337)) {
+            runtime.kernelFallback().ifPresent(reason -> System.out.println("stepslm: " + reason));
+            Kernels k = runtime.kernels();
             for (String name : models) {
                 ModelConfig config = ModelConfig.preset(name, vocab).withDropout(0.0);
                 int ctx = config.contextLength();
@@ -86,8 +88,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
                 }
                 int early = ctx / 4;
                 int late = ctx - tokens;
-                try (LanguageModel model = LanguageModel.create(config, new ModelRuntime(dev.resolve(), k,
-                        Precision.FP32, 1337))) {
+                try (LanguageModel model = LanguageModel.create(config, runtime)) {
                     int[] seq = new SplittableRandom(1).ints(ctx, 0, vocab).toArray();
                     double[] kv = cached(root, model, seq, early, late);
                     double recEarly = recompute(root, model, seq, early);

@@ -1,13 +1,12 @@
 package io.stepslm.cli;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
 import io.stepslm.datasets.BuiltinCorpus;
 import io.stepslm.datasets.Document;
 import io.stepslm.datasets.LoaderState;
 import io.stepslm.generate.Generator;
 import io.stepslm.generate.SamplingConfig;
-import io.stepslm.model.CpuThreads;
+import io.stepslm.machine.CpuThreads;
 import io.stepslm.model.KernelChoice;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.model.ModelConfig;
@@ -103,9 +102,8 @@ public final class DemoCommand implements Callable<Integer> {
                 com.google.gson.JsonParser.parseString("{\"maxSteps\": " + maxSteps + "}").getAsJsonObject(), "--max-steps");
         Device device = Device.cpu();
         Checkpoints.clearRun(out); // each demo replaces the previous demo's run
-        try (NDManager kernelManager = NDManager.newBaseManager(device)) {
-            ModelRuntime runtime = new ModelRuntime(device, KernelChoice.FUSED.open(kernelManager, Precision.FP32, log),
-                    Precision.FP32, config.seed());
+        try (ModelRuntime runtime = ModelRuntime.open(device, KernelChoice.FUSED, Precision.FP32, config.seed())) {
+            runtime.kernelFallback().ifPresent(reason -> log.println("stepslm: " + reason));
             ModelConfig modelConfig = ModelConfig.preset(model, tokenizer.vocabSize());
             try (LanguageModel lm = LanguageModel.create(modelConfig, runtime)) {
                 log.printf(Locale.ROOT, "[2/4] training %s (%,d parameters, %s kernels, %d CPU thread(s)) for %d steps of %d tokens; run folder %s%n",

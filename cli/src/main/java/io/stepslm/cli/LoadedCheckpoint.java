@@ -1,9 +1,8 @@
 package io.stepslm.cli;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
 import io.stepslm.model.Checkpoint;
-import io.stepslm.model.CpuThreads;
+import io.stepslm.machine.CpuThreads;
 import io.stepslm.model.KernelChoice;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.model.ModelRuntime;
@@ -33,7 +32,8 @@ final class LoadedCheckpoint implements AutoCloseable {
         @Option(names = "--device", description = "cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
         String device = "cpu";
 
-        @Option(names = "--threads", description = "CPU threads for libtorch (default: 1 for generate, all cores for eval; 1 is fastest for tiny models).")
+        @Option(names = "--threads", description = "CPU threads for libtorch (default: 1 for generate, all cores "
+                + "for eval; 1 is fastest for tiny models).")
         Integer threads;
 
         @Option(names = "--kernels", description = "fused or reference (default: ${DEFAULT-VALUE}).")
@@ -43,13 +43,13 @@ final class LoadedCheckpoint implements AutoCloseable {
     final Path dir;
     final Tokenizer tokenizer;
     final LanguageModel model;
-    private final NDManager kernelManager;
+    private final ModelRuntime runtime;
 
-    private LoadedCheckpoint(Path dir, Tokenizer tokenizer, LanguageModel model, NDManager kernelManager) {
+    private LoadedCheckpoint(Path dir, Tokenizer tokenizer, LanguageModel model, ModelRuntime runtime) {
         this.dir = dir;
         this.tokenizer = tokenizer;
         this.model = model;
-        this.kernelManager = kernelManager;
+        this.runtime = runtime;
     }
 
     /**
@@ -61,19 +61,18 @@ final class LoadedCheckpoint implements AutoCloseable {
         new CpuThreads(options.threads == null ? defaultThreads : options.threads).apply();
         Tokenizer tokenizer = TokenizerFiles.load(dir.resolve(TrainCheckpoint.TOKENIZER));
         Device device = TrainCommand.parseDevice(options.device);
-        NDManager kernelManager = NDManager.newBaseManager(device);
+        ModelRuntime runtime = ModelRuntime.open(device, KernelChoice.parse(options.kernels), Precision.FP32, 0);
         try {
-            ModelRuntime runtime = new ModelRuntime(device,
-                    KernelChoice.parse(options.kernels).open(kernelManager, Precision.FP32, System.err), Precision.FP32, 0);
+            runtime.kernelFallback().ifPresent(reason -> System.err.println("stepslm: " + reason));
             LanguageModel model = Checkpoint.load(dir.resolve(TrainCheckpoint.MODEL), runtime);
             if (tokenizer.vocabSize() > model.config().vocabSize()) {
                 model.close();
                 throw new IllegalArgumentException("the tokenizer in " + dir + " has " + tokenizer.vocabSize()
                         + " ids but the model only " + model.config().vocabSize() + ": the checkpoint is inconsistent");
             }
-            return new LoadedCheckpoint(dir, tokenizer, model, kernelManager);
+            return new LoadedCheckpoint(dir, tokenizer, model, runtime);
         } catch (IOException | RuntimeException e) {
-            kernelManager.close();
+            runtime.close();
             throw e;
         }
     }
@@ -88,7 +87,8 @@ final class LoadedCheckpoint implements AutoCloseable {
             return best;
         }
         if (!Files.exists(path)) {
-            throw new IOException("--checkpoint " + path + " does not exist: pass a run folder given to 'stepslm train --out' or a checkpoint folder");
+            throw new IOException("--checkpoint " + path + " does not exist: pass a run folder given to "
+                    + "'stepslm train --out' or a checkpoint folder");
         }
         return Checkpoints.resolveResume(path);
     }
@@ -96,6 +96,6 @@ final class LoadedCheckpoint implements AutoCloseable {
     @Override
     public void close() {
         model.close();
-        kernelManager.close();
+        runtime.close();
     }
 }

@@ -5,10 +5,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import io.stepslm.model.CpuThreads;
-import io.stepslm.model.DeviceSetting;
+import io.stepslm.machine.CpuThreads;
+import io.stepslm.machine.DeviceSetting;
 import io.stepslm.model.KernelChoice;
-import io.stepslm.model.Kernels;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.model.ModelConfig;
 import io.stepslm.model.ModelRuntime;
@@ -154,17 +153,18 @@ public final class ModelBenchCommand implements Callable<Integer> {
                         if (choice == KernelChoice.REFERENCE && prec != Precision.FP32) {
                             continue; // the reference kernels are FP32 only
                         }
-                        Kernels k = choice.open(root, prec, System.out);
-                        String label = k.name() + (prec == Precision.FP32 ? "" : " " + prec.id());
-                        for (int th : threads) {
-                            new CpuThreads(th).apply();
-                            Result r = measure(root, name, config, new ModelRuntime(dev.resolve(), k, prec, 1337),
-                                    label, b, t, n, th);
-                            results.add(r);
-                            System.out.printf(Locale.ROOT, "%-17s %7.2fM %7s %-14s %3d %12.0f %12.0f %9.1f %9s%n",
-                                    name, paramsOf(config) / 1e6, b + "x" + t, label, th, r.fwdBwdTokS(), r.stepTokS(),
-                                    r.msPerStep(), th == 1 ? String.format(Locale.ROOT, "%.1f", r.cpuMsPerStep())
-                                            : "-");
+                        try (ModelRuntime runtime = ModelRuntime.open(dev.resolve(), choice, prec, 1337)) {
+                            runtime.kernelFallback().ifPresent(reason -> System.out.println("stepslm: " + reason));
+                            String label = runtime.kernels().name() + (prec == Precision.FP32 ? "" : " " + prec.id());
+                            for (int th : threads) {
+                                new CpuThreads(th).apply();
+                                Result r = measure(root, name, config, runtime, label, b, t, n, th);
+                                results.add(r);
+                                System.out.printf(Locale.ROOT, "%-17s %7.2fM %7s %-14s %3d %12.0f %12.0f %9.1f %9s%n",
+                                        name, paramsOf(config) / 1e6, b + "x" + t, label, th, r.fwdBwdTokS(),
+                                        r.stepTokS(), r.msPerStep(), th == 1
+                                                ? String.format(Locale.ROOT, "%.1f", r.cpuMsPerStep()) : "-");
+                            }
                         }
                     }
                 }

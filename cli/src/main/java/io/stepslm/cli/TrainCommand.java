@@ -2,7 +2,6 @@ package io.stepslm.cli;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
@@ -17,8 +16,8 @@ import io.stepslm.datasets.WindowSource;
 import io.stepslm.datasets.SourceSpec;
 import io.stepslm.datasets.TextFormat;
 import io.stepslm.model.Checkpoint;
-import io.stepslm.model.CpuThreads;
-import io.stepslm.model.DeviceSetting;
+import io.stepslm.machine.CpuThreads;
+import io.stepslm.machine.DeviceSetting;
 import io.stepslm.model.KernelChoice;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.model.ModelConfig;
@@ -199,9 +198,9 @@ public final class TrainCommand implements Callable<Integer> {
 
         List<Device> devices = parseDevices(device);
         Device dev = devices.get(0);
-        try (NDManager kernelManager = NDManager.newBaseManager(dev)) {
-            Precision p = Precision.parse(config.precision());
-            ModelRuntime runtime = new ModelRuntime(dev, KernelChoice.parse(kernels).open(kernelManager, p, log), p, config.seed());
+        Precision p = Precision.parse(config.precision());
+        try (ModelRuntime runtime = ModelRuntime.open(dev, KernelChoice.parse(kernels), p, config.seed())) {
+            runtime.kernelFallback().ifPresent(reason -> log.println("stepslm: " + reason));
             ModelConfig modelConfig;
             LanguageModel model;
             if (checkpoint != null) {

@@ -2,16 +2,33 @@ package io.stepslm.model;
 
 import ai.djl.ndarray.NDManager;
 
-import java.io.PrintStream;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Which {@link Kernels} a run uses. FUSED (the default) loads the TorchScript kernel archive and falls back to the
- * reference kernels, saying why, when libtorch refuses it; REFERENCE forces the plain DJL oracle (slower, FP32 only).
+ * reference kernels, recording why, when libtorch refuses it; REFERENCE forces the plain DJL oracle (slower, FP32
+ * only). Nothing is printed here: the caller logs {@link Opened#fallback()} where its output goes.
  */
 public enum KernelChoice {
     FUSED,
     REFERENCE;
+
+    /**
+     * The kernels a choice gave, and why they are not the ones asked for.
+     *
+     * @param kernels  the kernels to run with
+     * @param fallback empty when the choice was honoured; otherwise one sentence saying why the fused kernels did
+     *                 not load and that the reference kernels run instead
+     */
+    public record Opened(Kernels kernels, Optional<String> fallback) {
+        public Opened {
+            if (kernels == null || fallback == null) {
+                throw new IllegalArgumentException("kernels and fallback must be set (fallback empty when none)");
+            }
+        }
+    }
 
     /** Parses "fused" or "reference" (any case). */
     public static KernelChoice parse(String text) {
@@ -29,22 +46,25 @@ public enum KernelChoice {
 
     /**
      * Opens the kernels on {@code manager}'s device. The fused module lives in a sub-manager of {@code manager}, so
-     * closing that manager frees it. A fallback is reported on {@code log}. Reduced precisions need fused kernels:
-     * asking for the reference kernels with FP16/BF16, or falling back with them, is refused here rather than at
-     * the first matmul.
+     * closing that manager frees it. Reduced precisions need fused kernels: asking for the reference kernels with
+     * FP16/BF16, or falling back with them, is refused here rather than at the first matmul.
      */
-    public Kernels open(NDManager manager, Precision precision, PrintStream log) {
+    public Opened open(NDManager manager, Precision precision) {
+        return open(manager, precision, TorchScriptKernels::load);
+    }
+
+    /** As {@link #open(NDManager, Precision)}, the fused kernels loaded by {@code fused} (tests simulate faults). */
+    Opened open(NDManager manager, Precision precision, Function<NDManager, ? extends Kernels> fused) {
         if (this == REFERENCE) {
             requireFp32(precision, "the reference kernels were chosen");
-            return new ReferenceKernels();
+            return new Opened(new ReferenceKernels(), Optional.empty());
         }
         try {
-            return TorchScriptKernels.load(manager);
+            return new Opened(fused.apply(manager), Optional.empty());
         } catch (IllegalStateException e) {
             requireFp32(precision, "the fused kernels did not load (" + e.getMessage() + ")");
-            log.println("stepslm: fused kernels unavailable (" + e.getMessage() + "); using the reference kernels "
-                    + "(choose kernels=reference to make this explicit)");
-            return new ReferenceKernels();
+            return new Opened(new ReferenceKernels(), Optional.of("fused kernels unavailable (" + e.getMessage()
+                    + "); using the reference kernels (choose kernels=reference to make this explicit)"));
         }
     }
 

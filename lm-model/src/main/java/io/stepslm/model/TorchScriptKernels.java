@@ -15,13 +15,15 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * Fused libtorch kernels from the TorchScript archive that {@link KernelArchive} writes: SDPA attention, rms/layer
  * norm, GELU, SiLU and differentiable casts, each one native call with a native backward; and the optimizer's
  * global-norm clipping and AdamW, one native call each for all parameters. Measured 2-3x faster than
  * manual attention on CPU (../shared/design/djl-notes.md, "TorchScript kernels"). Methods run through
- * {@link StepsLmMethodCall} with autograd on, so they are recorded whenever a {@code GradientCollector} is open. Close it after the model that uses it.
+ * {@link StepsLmMethodCall} with autograd on, so they are recorded whenever a {@code GradientCollector} is open.
+ * Close it after the model that uses it.
  *
  * <p>Dimension legend: B batch, nh heads, Tq query positions, Tk key positions, hs head size, C channels.
  */
@@ -38,24 +40,59 @@ public final class TorchScriptKernels implements Kernels, AutoCloseable {
     }
 
     /**
-     * Builds the archive in memory and loads it into libtorch on {@code parent}'s device (a PyTorch-engine manager).
-     * Throws IllegalStateException naming the cause when the engine is not PyTorch or libtorch refuses the archive.
+     * Builds the archive in memory, loads it into libtorch on {@code parent}'s device (a PyTorch-engine manager) and
+     * makes one smoke call through the native bridge. Throws IllegalStateException naming the cause when the engine
+     * is not PyTorch, libtorch refuses the archive, or the bridge does not link, so that {@link KernelChoice} falls
+     * back to the reference kernels at load instead of failing at the first training step.
      */
     public static TorchScriptKernels load(NDManager parent) {
+        return load(parent, TorchScriptKernels::smokeCall);
+    }
+
+    /** As {@link #load(NDManager)} with {@code smoke} as the first call (tests simulate a broken bridge). */
+    static TorchScriptKernels load(NDManager parent, Consumer<TorchScriptKernels> smoke) {
         if (!(parent instanceof PtNDManager)) {
             throw new IllegalStateException("fused kernels need DJL's PyTorch engine, got "
                     + parent.getEngine().getEngineName() + ": put ai.djl.pytorch:pytorch-engine on the classpath or "
                     + "choose the reference kernels");
         }
         NDManager manager = parent.newSubManager();
+        TorchScriptKernels kernels;
         try {
             PtSymbolBlock module = JniUtils.loadModule(
                     (PtNDManager) manager, new ByteArrayInputStream(KernelArchive.bytes()), true, false);
-            return new TorchScriptKernels(manager, module);
-        } catch (IOException | RuntimeException e) {
+            kernels = new TorchScriptKernels(manager, module);
+        } catch (IOException | RuntimeException | LinkageError e) {
             manager.close();
-            throw new IllegalStateException("libtorch could not load the fused kernel archive (" + e.getMessage()
+            throw new IllegalStateException("libtorch could not load the fused kernel archive (" + e
                     + "): choose the reference kernels", e);
+        }
+        try {
+            smoke.accept(kernels);
+        } catch (RuntimeException | LinkageError e) {
+            // a LinkageError (UnsatisfiedLinkError, NoSuchMethodError) is what a DJL JNI whose native signatures
+            // differ from the ones StepsLmMethodCall was written against throws at the first call
+            kernels.close();
+            throw new IllegalStateException("the fused kernels loaded but their first call through DJL's native "
+                    + "bridge failed (" + e + "; StepsLmMethodCall is written for DJL 0.36.0): choose the reference "
+                    + "kernels, or run with DJL 0.36.0", e);
+        }
+        return kernels;
+    }
+
+    /**
+     * One tensor method and one list-and-float method (the two routes of {@link StepsLmMethodCall}), checked
+     * against known answers: the identity {@code forward} and the norm of (3, 4) with clipping off.
+     */
+    private static void smokeCall(TorchScriptKernels kernels) {
+        try (NDManager scratch = kernels.manager.newSubManager()) {
+            NDArray x = scratch.create(new float[] {3f, 4f});
+            float[] same = kernels.call("forward", x).toFloatArray();
+            double norm = kernels.clipGradNorm(List.of(x), 0.0);
+            if (same.length != 2 || same[1] != 4f || Math.abs(norm - 5.0) > 1e-5) {
+                throw new IllegalStateException("smoke call returned " + java.util.Arrays.toString(same)
+                        + " and norm " + norm + " instead of [3.0, 4.0] and 5.0");
+            }
         }
     }
 

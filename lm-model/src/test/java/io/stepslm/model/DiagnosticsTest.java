@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.stepslm.machine.CpuThreads;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -33,7 +34,8 @@ class DiagnosticsTest {
             }
         }
         // char-tiny by hand: 4 blocks x (12 C^2 + 2 C) + ln_f C, C = 128, no bias
-        assertEquals(4L * (12 * 128 * 128 + 2 * 128) + 128, Diagnostics.parameterCount(ModelConfig.charTiny(65), false));
+        assertEquals(4L * (12 * 128 * 128 + 2 * 128) + 128,
+                Diagnostics.parameterCount(ModelConfig.charTiny(65), false));
     }
 
     @Test

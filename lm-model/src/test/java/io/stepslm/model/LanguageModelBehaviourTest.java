@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.stepslm.machine.CpuThreads;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -115,8 +116,8 @@ class LanguageModelBehaviourTest {
         try (NDManager kernelManager = NDManager.newBaseManager();
              TorchScriptKernels fused = TorchScriptKernels.load(kernelManager)) {
             for (Kernels kernels : List.of(new ReferenceKernels(), fused)) {
-                for (ModelConfig c : List.of(ModelConfig.charTiny(65), ModelConfig.charTiny(65).withStepsRecipe(), llama,
-                        llama.withStepsRecipe())) {
+                for (ModelConfig c : List.of(ModelConfig.charTiny(65), ModelConfig.charTiny(65).withStepsRecipe(),
+                        llama, llama.withStepsRecipe())) {
                     assertCausal(c, kernels);
                 }
             }

@@ -13,8 +13,6 @@ import ai.djl.training.GradientCollector;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.util.List;
 
 /**
@@ -135,14 +133,12 @@ class PrecisionKernelsTest extends FusedKernelsFixture {
 
     @Test
     void fusedIsTheDefaultChoiceAndReferenceRefusesReducedPrecision() {
-        ByteArrayOutputStream log = new ByteArrayOutputStream();
-        PrintStream out = new PrintStream(log);
-        Kernels k = KernelChoice.FUSED.open(m, Precision.BF16, out);
-        assertEquals("fused", k.name());
-        assertEquals("", log.toString(), "no fallback message when the archive loads");
-        assertEquals("reference", KernelChoice.REFERENCE.open(m, Precision.FP32, out).name());
+        KernelChoice.Opened k = KernelChoice.FUSED.open(m, Precision.BF16);
+        assertEquals("fused", k.kernels().name());
+        assertTrue(k.fallback().isEmpty(), "no fallback reason when the archive loads");
+        assertEquals("reference", KernelChoice.REFERENCE.open(m, Precision.FP32).kernels().name());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> KernelChoice.REFERENCE.open(m, Precision.FP16, out));
+                () -> KernelChoice.REFERENCE.open(m, Precision.FP16));
         assertTrue(e.getMessage().contains("fp32"), e.getMessage());
         assertEquals(KernelChoice.REFERENCE, KernelChoice.parse(" Reference "));
         assertThrows(IllegalArgumentException.class, () -> KernelChoice.parse("cuda"));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.stepslm.machine.CpuThreads;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -108,14 +109,16 @@ class StepsConfigTest {
     @Test
     void overridesReplaceOnlyTheGivenKeysAndAreValidated() {
         ModelConfig tiny = ModelConfig.charTiny(65);
-        ModelConfig llama = tiny.withOverrides("{\"positions\": \"ROTARY\", \"norm\": \"RMS_NORM\", \"mlp\": \"SWIGLU\"}", "m.json");
+        ModelConfig llama = tiny.withOverrides(
+                "{\"positions\": \"ROTARY\", \"norm\": \"RMS_NORM\", \"mlp\": \"SWIGLU\"}", "m.json");
         assertEquals(ModelConfig.PositionKind.ROTARY, llama.positions());
         assertEquals(ModelConfig.NormKind.RMS_NORM, llama.norm());
         assertEquals(ModelConfig.MlpKind.SWIGLU, llama.mlp());
         assertEquals(tiny.steps(), llama.steps());
         assertEquals(tiny.width(), llama.width());
         assertEquals(tiny, tiny.withOverrides("{}", "m.json"));
-        assertMessage(() -> tiny.withOverrides("{\"positons\": \"ROTARY\"}", "m.json"), "unknown model config keys [positons]");
+        assertMessage(() -> tiny.withOverrides("{\"positons\": \"ROTARY\"}", "m.json"),
+                "unknown model config keys [positons]");
         assertMessage(() -> tiny.withOverrides("{\"heads\": 3}", "m.json"), "m.json");
         assertMessage(() -> tiny.withOverrides("[1]", "m.json"), "expected a JSON object");
         assertMessage(() -> tiny.withOverrides("{", "m.json"), "not valid JSON");
@@ -128,7 +131,8 @@ class StepsConfigTest {
     @Test
     void oneStepStepsNetIsExactlyThePlainModel() {
         ModelConfig plain = ModelConfig.gpt(50, 16, 2, 4, 32, 0.0, true);
-        assertEquals(plain, plain.withSteps(List.of(new ModelConfig.Step(32, 2)))); // the 1-step case is the plain model
+        // the 1-step case is the plain model
+        assertEquals(plain, plain.withSteps(List.of(new ModelConfig.Step(32, 2))));
         ModelConfig split = plain.withSteps(List.of(new ModelConfig.Step(8, 0), new ModelConfig.Step(32, 2)));
         try (LanguageModel a = ReferenceParityTest.randomModel(plain, new ReferenceKernels(), 5);
              NDManager m = NDManager.newBaseManager()) {

@@ -3,7 +3,6 @@ package io.stepslm.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
 import io.stepslm.datasets.BuiltinCorpus;
 import io.stepslm.datasets.Document;
 import io.stepslm.datasets.LoaderState;
@@ -44,9 +43,7 @@ class EndToEndTest {
                         + "\"evalBatches\": 1000, \"checkpointInterval\": 150, \"logInterval\": 50}").getAsJsonObject(), "test");
         double lnVocab = Math.log(tokenizer.vocabSize());
         Trainer.Result result;
-        try (NDManager kernels = NDManager.newBaseManager()) {
-            ModelRuntime runtime = new ModelRuntime(ai.djl.Device.cpu(), KernelChoice.FUSED.open(kernels, Precision.FP32, System.err),
-                    Precision.FP32, c.seed());
+        try (ModelRuntime runtime = ModelRuntime.open(ai.djl.Device.cpu(), KernelChoice.FUSED, Precision.FP32, c.seed())) {
             try (LanguageModel model = LanguageModel.create(ModelConfig.charTiny(tokenizer.vocabSize()), runtime);
                  Trainer trainer = new Trainer(model, tokenizer, c, run, new PrintStream(OutputStream.nullOutputStream()), corpus.bytesPerToken())) {
                 result = trainer.run(TokenWindows.random(corpus.train(), c.context(), LoaderState.initial(c.seed())),

@@ -10,6 +10,11 @@ import ai.djl.pytorch.engine.PtSymbolBlock;
  * parameter named {@code steps.0.blocks.0.ln1.weight} is sent as a {@code Dict[str, Tensor]} (names with a dot
  * become dict keys, {@code x[]} a list, {@code x()} a tuple), and {@code runMethod} always disables autograd.
  * This mirrors {@code IValueUtils.forward} of DJL 0.36.0 without the name handling.
+ *
+ * <p>It calls {@code PyTorchLibrary.moduleRunMethod}, a package-private native method of DJL's JNI. If another DJL
+ * version changes that signature, the first call throws a {@link LinkageError} ({@code UnsatisfiedLinkError});
+ * {@code TorchScriptKernels.load} makes a smoke call through both methods here, so that the error surfaces when the
+ * kernels load and the run falls back to the reference kernels. Keep this class to these two calls.
  */
 public final class StepsLmMethodCall {
 

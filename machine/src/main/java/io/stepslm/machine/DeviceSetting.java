@@ -1,4 +1,4 @@
-package io.stepslm.model;
+package io.stepslm.machine;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;

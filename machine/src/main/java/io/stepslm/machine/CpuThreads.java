@@ -1,4 +1,4 @@
-package io.stepslm.model;
+package io.stepslm.machine;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
@@ -19,8 +19,8 @@ public record CpuThreads(int threads) {
 
     public CpuThreads {
         if (threads < 0) {
-            throw new IllegalArgumentException("threads " + threads + " must be 0 (leave libtorch's count, by default one per "
-                    + "core) or a positive count, e.g. 1 for tiny models");
+            throw new IllegalArgumentException("threads " + threads + " must be 0 (leave libtorch's count, by default "
+                    + "one per core) or a positive count, e.g. 1 for tiny models");
         }
     }
 
