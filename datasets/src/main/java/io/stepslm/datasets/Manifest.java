@@ -2,12 +2,12 @@ package io.stepslm.datasets;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import io.stepslm.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -74,9 +74,7 @@ public record Manifest(
 
     /** Writes {@code dir/manifest.json} through a temporary file and an atomic rename. */
     public void write(Path dir) throws IOException {
-        Path tmp = dir.resolve(FILE_NAME + ".tmp");
-        Files.writeString(tmp, toJson() + "\n", StandardCharsets.UTF_8);
-        Files.move(tmp, dir.resolve(FILE_NAME), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFiles.writeString(dir.resolve(FILE_NAME), toJson() + "\n");
     }
 
     public static Manifest read(Path dir) throws IOException {

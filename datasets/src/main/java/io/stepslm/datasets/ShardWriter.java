@@ -1,5 +1,6 @@
 package io.stepslm.datasets;
 
+import io.stepslm.files.AtomicFiles;
 import io.stepslm.tokenizer.Tokenizer;
 import java.io.Closeable;
 import java.io.IOException;
@@ -10,13 +11,11 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -26,7 +25,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
 
 /**
  * Writes token ids of one side of the split into numbered shards ({@code train_000000.bin}, ...), and
@@ -250,7 +248,7 @@ public final class ShardWriter implements Closeable {
                     ShardHeader.bytesPerToken(tokenizer.vocabSize()), spec.format().name(), spec.jsonField(), config.split().toString(),
                     parts, shards, sources, Instant.now().toString());
             m.write(tmp);
-            install(tmp, out);
+            AtomicFiles.replaceDirectory(tmp, out); // an old folder is deleted only once the new one is in place
             ok = true;
             return m;
         } catch (UncheckedIOException e) {
@@ -269,7 +267,7 @@ public final class ShardWriter implements Closeable {
                         // the folder is deleted below
                     }
                 }
-                deleteTree(tmp);
+                AtomicFiles.deleteRecursively(tmp);
             }
         }
     }
@@ -293,30 +291,6 @@ public final class ShardWriter implements Closeable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while tokenizing", e);
-        }
-    }
-
-    /** Moves the finished folder into place; an old one is renamed away first and deleted only afterwards. */
-    private static void install(Path tmp, Path out) throws IOException {
-        Path old = null;
-        if (Files.exists(out)) {
-            old = out.resolveSibling("." + out.getFileName() + ".old-" + System.nanoTime());
-            Files.move(out, old, StandardCopyOption.ATOMIC_MOVE);
-        }
-        Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
-        if (old != null) {
-            deleteTree(old);
-        }
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

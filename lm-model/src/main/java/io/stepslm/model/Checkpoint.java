@@ -9,7 +9,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-
+import io.stepslm.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -17,11 +17,9 @@ import java.nio.FloatBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -73,8 +71,7 @@ public final class Checkpoint {
             offset += bytes;
         }
         CRC32 crc = new CRC32();
-        Path weightsTmp = Files.createTempFile(dir, "." + WEIGHTS_FILE + ".", ".tmp");
-        try {
+        AtomicFiles.write(dir.resolve(WEIGHTS_FILE), weightsTmp -> {
             try (FileChannel ch = FileChannel.open(weightsTmp, StandardOpenOption.WRITE)) {
                 // the CRC is only known after the data: write the header with a fixed-width placeholder, then again
                 byte[] headerBytes = headerBytes(header, "00000000", model.config());
@@ -91,19 +88,9 @@ public final class Checkpoint {
                 start.putLong(finalHeader.length).put(finalHeader).flip();
                 ch.position(0);
                 writeFully(ch, start);
-                ch.force(true);
             }
-            move(weightsTmp, dir.resolve(WEIGHTS_FILE));
-        } finally {
-            Files.deleteIfExists(weightsTmp);
-        }
-        Path configTmp = Files.createTempFile(dir, "." + CONFIG_FILE + ".", ".tmp");
-        try {
-            Files.writeString(configTmp, model.config().toJson() + "\n", StandardCharsets.UTF_8);
-            move(configTmp, dir.resolve(CONFIG_FILE));
-        } finally {
-            Files.deleteIfExists(configTmp);
-        }
+        });
+        AtomicFiles.writeString(dir.resolve(CONFIG_FILE), model.config().toJson() + "\n");
     }
 
     /** Reads only dir/config.json. */
@@ -276,14 +263,6 @@ public final class Checkpoint {
                 throw new IOException("unexpected end of " + ch);
             }
             p += n;
-        }
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 }

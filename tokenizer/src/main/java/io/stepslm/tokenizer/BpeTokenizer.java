@@ -1,5 +1,6 @@
 package io.stepslm.tokenizer;
 
+import io.stepslm.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -449,7 +450,7 @@ public final class BpeTokenizer implements Tokenizer {
 
     @Override
     public void save(Path file) throws IOException {
-        TokenizerFiles.writeAtomically(file, HuggingFaceJson.write(this));
+        AtomicFiles.write(file, HuggingFaceJson.write(this));
     }
 
     static String quote(String s) {

@@ -2,6 +2,7 @@ package io.stepslm.tokenizer;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import io.stepslm.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -121,7 +122,7 @@ public final class CharTokenizer implements Tokenizer {
 
     @Override
     public void save(Path file) throws IOException {
-        TokenizerFiles.writeAtomically(file, toJson());
+        AtomicFiles.write(file, toJson());
     }
 
     /** {"type": "char", "vocab": ["\n", " ", ...], "added_tokens": [{"id": n, "content": "<|endoftext|>", ...}]}. */

@@ -1,12 +1,10 @@
 package io.stepslm.train;
 
+import io.stepslm.files.AtomicFiles;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -38,7 +36,7 @@ public final class Checkpoints {
         Files.createDirectories(root);
         try (DirectoryStream<Path> s = Files.newDirectoryStream(root, TMP + "*")) {
             for (Path leftover : s) {
-                deleteRecursively(leftover);
+                AtomicFiles.deleteRecursively(leftover);
             }
         }
     }
@@ -56,7 +54,7 @@ public final class Checkpoints {
         Path target = writeAtomically(name(step), content);
         List<Path> steps = list();
         for (int i = 0; i < steps.size() - keep; i++) {
-            deleteRecursively(steps.get(i));
+            AtomicFiles.deleteRecursively(steps.get(i));
         }
         return target;
     }
@@ -68,25 +66,16 @@ public final class Checkpoints {
 
     private Path writeAtomically(String name, Content content) throws IOException {
         Path tmp = root.resolve(TMP + name);
-        deleteRecursively(tmp);
+        AtomicFiles.deleteRecursively(tmp);
         Files.createDirectories(tmp);
         try {
             content.writeTo(tmp);
             Path target = root.resolve(name);
-            if (Files.exists(target)) {
-                // rename over a non-empty folder is not atomic: move the old one aside first, delete it after
-                Path old = root.resolve(TMP + "old-" + name);
-                deleteRecursively(old);
-                moveAtomically(target, old);
-                moveAtomically(tmp, target);
-                deleteRecursively(old);
-            } else {
-                moveAtomically(tmp, target);
-            }
+            AtomicFiles.replaceDirectory(tmp, target); // the old folder goes only once the new one is in place
             return target;
         } catch (IOException | RuntimeException e) {
             try {
-                deleteRecursively(tmp);
+                AtomicFiles.deleteRecursively(tmp);
             } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
             }
@@ -146,31 +135,10 @@ public final class Checkpoints {
 
     /** Deletes a previous run's checkpoints, metrics and report from {@code runDir} (the demo replaces its own run). */
     public static void clearRun(Path runDir) throws IOException {
-        deleteRecursively(runDir.resolve(DIR));
+        AtomicFiles.deleteRecursively(runDir.resolve(DIR));
         for (String f : List.of(Metrics.FILE, TrainingReport.FILE, "loss.png", "lr.png", "throughput.png")) {
             Files.deleteIfExists(runDir.resolve(f));
         }
     }
 
-    /** A rename that is atomic where the file system allows it (always within one folder on POSIX). */
-    public static void moveAtomically(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
-    static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
-    }
 }

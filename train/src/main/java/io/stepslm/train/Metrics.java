@@ -2,6 +2,7 @@ package io.stepslm.train;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.stepslm.files.AtomicFiles;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -46,9 +47,7 @@ public final class Metrics implements AutoCloseable {
      * records a killed run wrote after that checkpoint do not appear twice.
      */
     public static Metrics openAt(Path dir, List<String> snapshot) throws IOException {
-        Path tmp = dir.resolve(FILE + ".tmp");
-        Files.write(tmp, snapshot, StandardCharsets.UTF_8);
-        Checkpoints.moveAtomically(tmp, dir.resolve(FILE));
+        AtomicFiles.writeLines(dir.resolve(FILE), snapshot);
         return open(dir);
     }
 

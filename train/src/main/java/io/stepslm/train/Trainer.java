@@ -1,11 +1,9 @@
 package io.stepslm.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import com.google.gson.JsonObject;
 import io.stepslm.datasets.WindowSource;
 import io.stepslm.model.Diagnostics;
@@ -52,7 +50,7 @@ public final class Trainer implements AutoCloseable {
     private final Checkpoints checkpoints;
     private final List<String> names;
     private final AtomicBoolean stopRequested = new AtomicBoolean();
-    private DataParallel parallel;
+    private final TrainStep trainStep;
     private TrainState state;
     private double peakFlopsPerDevice; // 0: no MFU figure
 
@@ -78,12 +76,12 @@ public final class Trainer implements AutoCloseable {
         Files.createDirectories(runDir);
         this.base = NDManager.newBaseManager(model.runtime().device());
         this.names = new ArrayList<>(model.parameters().keySet());
-        this.optimizer = AdamW.of(model.runtime().kernels(), new ArrayList<>(model.parameters().values()), config);
-        this.scaler = LossScaler.of(config);
+        this.trainStep = new TrainStep(model, config);
+        this.optimizer = trainStep.optimizer();
+        this.scaler = trainStep.scaler();
         this.schedule = LrSchedule.of(config);
         this.checkpoints = new Checkpoints(runDir);
         this.state = new TrainState(0, 0, scaler.state(), "", Double.POSITIVE_INFINITY, -1, 0, tokenizer.fingerprint(), 0);
-        this.parallel = DataParallel.single(model);
     }
 
     /**
@@ -92,10 +90,7 @@ public final class Trainer implements AutoCloseable {
      * {@link DataParallel}). Call before {@link #run}.
      */
     public void replicateOn(List<ai.djl.Device> others) {
-        if (!others.isEmpty()) {
-            parallel.close();
-            parallel = DataParallel.over(model, others);
-        }
+        trainStep.replicateOn(others);
     }
 
     /**
@@ -116,7 +111,7 @@ public final class Trainer implements AutoCloseable {
             return 0;
         }
         double flops = Diagnostics.flopsPerToken(model.config(), config.context()) * tokensPerSec;
-        return flops / (peakFlopsPerDevice * parallel.devices());
+        return flops / (peakFlopsPerDevice * trainStep.devices());
     }
 
     /** Restores the optimizer, loss scale, counters and metrics of a checkpoint (the model was loaded from it). */
@@ -171,8 +166,6 @@ public final class Trainer implements AutoCloseable {
     }
 
     private Result loop(WindowSource train, Validation validation, Metrics metrics) throws IOException {
-        final int batch = config.batchSize();
-        final int t = config.context();
         final long startStep = state.step();
         long step = startStep;
         long tokensSeen = state.tokensSeen();
@@ -250,62 +243,22 @@ public final class Trainer implements AutoCloseable {
                 break;
             }
 
-            long t0 = System.nanoTime();
             double lr = schedule.at(step);
-            double lossSum = 0;
-            double norm;
-            try (NDManager sm = base.newSubManager()) {
-                // Dropout draws from libtorch's global generator: reseeding from (seed, step) makes the step
-                // number the whole RNG state, so a resumed run draws the same masks as an uninterrupted one.
-                Engine.getInstance().setRandomSeed((int) (config.seed() * 1_000_003L + step));
-
-                // ---- forward / backward, accumulated over micro-batches ---------------------------------------
-                // each micro-batch loss is divided by k (and multiplied by the fp16 loss scale) before backward,
-                // so the summed gradient is that of the mean loss over k * B sequences (nanoGPT)
-                // over several devices each shard's loss is also weighted by its share of the batch (DataParallel)
-                float lossFactor = (float) (scaler.scale() / config.accumulation());
-                try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                    for (int micro = 0; micro < config.accumulation(); micro++) {
-                        int[][] windows = train.next(batch);
-                        if (windows.length < batch) {
-                            throw new IllegalArgumentException("the training data ended after " + windows.length
-                                    + " windows but a batch needs " + batch + ": use more data or a smaller --batch-size");
-                        }
-                        lossSum += parallel.forwardBackward(sm, collector, windows, t, lossFactor); // () FP32 losses, as arrays (trap 1)
-                    }
-                } catch (EngineException e) {
-                    throw outOfMemoryOr(e);
-                }
-
-                // ---- unscale, clip, check -----------------------------------------------------------------
-                List<NDArray> grads = parallel.gradients(sm); // the primary's, with every replica's added
-                if (scaler.scale() != 1) {
-                    for (NDArray g : grads) {
-                        g.muli(1 / scaler.scale()); // gradients take no part in autograd: a Number is safe here
-                    }
-                }
-                norm = model.runtime().kernels().clipGradNorm(grads, config.gradClip());
-                boolean finite = Double.isFinite(norm) && Double.isFinite(lossSum);
-
-                // ---- optimizer step (skipped on inf/NaN: the loss scaler halves its scale) -----------------------
-                if (scaler.update(finite)) {
-                    optimizer.step(grads, lr);
-                    parallel.broadcast(); // replicas take the primary's new weights
-                } else {
-                    log.printf("step %d: non-finite loss or gradient, step skipped%s%n", step,
-                            scaler.isDynamic() ? String.format(" (loss scale now %.0f)", scaler.scale()) : "");
-                }
-                parallel.zeroGradients();
+            TrainStep.Outcome done = trainStep.run(train, step, lr);
+            if (!done.applied()) {
+                log.printf("step %d: non-finite loss or gradient, step skipped%s%n", step,
+                        scaler.isDynamic() ? String.format(" (loss scale now %.0f)", scaler.scale()) : "");
             }
+            double norm = done.gradNorm();
             step++;
             tokensSeen += config.tokensPerStep();
-            double seconds = (System.nanoTime() - t0) / 1e9;
+            double seconds = done.seconds();
             elapsed += seconds;
             if (step - startStep > 10) {
                 steadySeconds += seconds;
                 steadySteps++;
             }
-            lastTrainLoss = lossSum / config.accumulation();
+            lastTrainLoss = done.loss();
 
             // ---- log --------------------------------------------------------------------------------------------
             intervalSeconds += seconds;
@@ -353,7 +306,7 @@ public final class Trainer implements AutoCloseable {
                     sum += loss.getFloat() * batch.length;
                     windows += batch.length;
                 } catch (EngineException e) {
-                    throw outOfMemoryOr(e);
+                    throw TrainStep.outOfMemoryOr(e, config);
                 }
             }
         }
@@ -376,19 +329,9 @@ public final class Trainer implements AutoCloseable {
         return new NDArray[] {sm.create(x, new Shape(b, t)), sm.create(y, new Shape(b, t))};
     }
 
-    private RuntimeException outOfMemoryOr(EngineException e) {
-        String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
-        if (m.contains("out of memory") || m.contains("can't allocate") || m.contains("alloc")) {
-            return new IllegalArgumentException("out of memory with batch size " + config.batchSize() + " x context " + config.context()
-                    + ": lower --batch-size and raise accumulation (same effective batch), or use a smaller model", e);
-        }
-        return e;
-    }
-
     @Override
     public void close() {
-        parallel.close();
-        optimizer.close();
+        trainStep.close();
         base.close();
     }
 }

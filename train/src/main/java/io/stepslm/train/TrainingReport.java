@@ -1,8 +1,7 @@
 package io.stepslm.train;
 
+import io.stepslm.files.AtomicFiles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.jfree.chart.ChartFactory;
@@ -42,9 +41,7 @@ public final class TrainingReport {
                 + "<img src=\"loss.png\" alt=\"loss\"><img src=\"lr.png\" alt=\"learning rate\"><img src=\"throughput.png\" alt=\"throughput\">"
                 + "<h2>Evaluations</h2><table><tr><th>step</th><th>val loss</th><th>perplexity</th></tr>" + rows + "</table>"
                 + "<h2>Configuration</h2><pre>" + escape(configJson) + "</pre></body></html>\n";
-        Path tmp = dir.resolve(FILE + ".tmp");
-        Files.writeString(tmp, html, StandardCharsets.UTF_8);
-        Checkpoints.moveAtomically(tmp, dir.resolve(FILE));
+        AtomicFiles.writeString(dir.resolve(FILE), html);
     }
 
     private static void chart(Path file, String title, String yLabel, String[] names, double[][]... series) throws IOException {
@@ -57,9 +54,7 @@ public final class TrainingReport {
             data.addSeries(s);
         }
         JFreeChart chart = ChartFactory.createXYLineChart(title, "step", yLabel, data, PlotOrientation.VERTICAL, true, false, false);
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        ChartUtils.saveChartAsPNG(tmp.toFile(), chart, 640, 400);
-        Checkpoints.moveAtomically(tmp, file);
+        AtomicFiles.write(file, tmp -> ChartUtils.saveChartAsPNG(tmp.toFile(), chart, 640, 400));
     }
 
     private static String escape(String s) {
