@@ -1,5 +1,6 @@
 package io.stepslm.cli;
 
+import io.stepslm.bench.BenchCommand;
 import java.util.List;
 
 /** The list of top-level subcommands: add a new command class here and nowhere else. */
@@ -7,6 +8,7 @@ final class Subcommands {
     private Subcommands() {}
 
     static List<Object> all() {
-        return List.of(new DemoCommand(), new TokenizerCommand(), new DataCommand(), new TrainCommand(), new EvalCommand(), new GenerateCommand(), new BenchCommand());
+        return List.of(new DemoCommand(), new TokenizerCommand(), new DataCommand(), new TrainCommand(),
+                new EvalCommand(), new GenerateCommand(), new BenchCommand());
     }
 }

@@ -25,7 +25,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The end-to-end check: char-tiny on a slice of the built-in corpus learns, and eval reproduces its val loss. */
+/**
+ * The issue's end-to-end check: char-tiny on a slice of the built-in corpus learns, and eval reproduces its val loss.
+ */
 @Tag("slow")
 class EndToEndTest {
 
@@ -36,21 +38,26 @@ class EndToEndTest {
     void charTinyLearnsAndEvalReproducesTheValidationLoss() throws IOException {
         String text = BuiltinCorpus.text().substring(0, 200_000);
         Tokenizer tokenizer = CharTokenizer.fromText(text);
-        TokenCorpus corpus = TokenCorpus.split(List.of(new Document(BuiltinCorpus.NAME, text)).iterator(), tokenizer, 0.1);
+        TokenCorpus corpus = TokenCorpus.split(List.of(new Document(BuiltinCorpus.NAME, text)).iterator(), tokenizer,
+                0.1);
         // nanoGPT's CPU recipe shortened to 300 steps; the evaluation covers the whole validation split
         TrainConfig c = TrainConfig.shakespeareChar().withOverrides(com.google.gson.JsonParser.parseString(
-                "{\"maxSteps\": 300, \"warmupSteps\": 30, \"learningRate\": 2e-3, \"minLearningRate\": 2e-4, \"evalInterval\": 150, "
-                        + "\"evalBatches\": 1000, \"checkpointInterval\": 150, \"logInterval\": 50}").getAsJsonObject(), "test");
+                "{\"maxSteps\": 300, \"warmupSteps\": 30, \"learningRate\": 2e-3, \"minLearningRate\": 2e-4, "
+                        + "\"evalInterval\": 150, \"evalBatches\": 1000, \"checkpointInterval\": 150, "
+                        + "\"logInterval\": 50}").getAsJsonObject(), "test");
         double lnVocab = Math.log(tokenizer.vocabSize());
         Trainer.Result result;
-        try (ModelRuntime runtime = ModelRuntime.open(ai.djl.Device.cpu(), KernelChoice.FUSED, Precision.FP32, c.seed())) {
+        try (ModelRuntime runtime = ModelRuntime.open(ai.djl.Device.cpu(), KernelChoice.FUSED, Precision.FP32,
+                c.seed())) {
             try (LanguageModel model = LanguageModel.create(ModelConfig.charTiny(tokenizer.vocabSize()), runtime);
-                 Trainer trainer = new Trainer(model, tokenizer, c, run, new PrintStream(OutputStream.nullOutputStream()), corpus.bytesPerToken())) {
+                 Trainer trainer = new Trainer(model, tokenizer, c, run,
+                         new PrintStream(OutputStream.nullOutputStream()), corpus.bytesPerToken())) {
                 result = trainer.run(TokenWindows.random(corpus.train(), c.context(), LoaderState.initial(c.seed())),
                         () -> TokenWindows.sequential(corpus.validation(), c.context()));
             }
             assertEquals(300, result.steps());
-            assertTrue(result.bestValLoss() < lnVocab - 1.2, "val loss " + result.bestValLoss() + " vs ln(vocab) " + lnVocab);
+            assertTrue(result.bestValLoss() < lnVocab - 1.2,
+                    "val loss " + result.bestValLoss() + " vs ln(vocab) " + lnVocab);
             assertEquals(300, result.bestStep());
 
             // eval: the best checkpoint from disk (model + tokenizer), windows of context T and stride T
@@ -58,13 +65,16 @@ class EndToEndTest {
             Tokenizer loaded = TokenizerFiles.load(best.resolve(TrainCheckpoint.TOKENIZER));
             assertEquals(tokenizer.fingerprint(), loaded.fingerprint());
             try (LanguageModel model = Checkpoint.load(best.resolve(TrainCheckpoint.MODEL), runtime)) {
-                Perplexity.Score s = Perplexity.score(model, "val", corpus.validation(), corpus.validationBytes(), c.context(), c.context(), 16);
-                assertEquals(result.bestValLoss(), s.loss(), 0.01, "eval loss vs the trainer's reported validation loss");
+                Perplexity.Score s = Perplexity.score(model, "val", corpus.validation(), corpus.validationBytes(),
+                        c.context(), c.context(), 16);
+                assertEquals(result.bestValLoss(), s.loss(), 0.01,
+                        "eval loss vs the trainer's reported validation loss");
                 assertEquals(Math.exp(s.loss()), s.perplexity(), 1e-9);
                 assertTrue(s.bitsPerByte() > 0 && s.bitsPerByte() < lnVocab / Math.log(2));
                 // a smaller stride scores the same tokens, each once, with at least context - stride of left context
                 // (after 300 steps the model does not yet profit from long contexts, so only closeness is asserted)
-                Perplexity.Score strided = Perplexity.score(model, "val", corpus.validation(), corpus.validationBytes(), c.context(), 16, 16);
+                Perplexity.Score strided = Perplexity.score(model, "val", corpus.validation(),
+                        corpus.validationBytes(), c.context(), 16, 16);
                 assertEquals(s.tokens(), strided.tokens());
                 assertEquals(s.loss(), strided.loss(), 0.05 * s.loss());
             }

@@ -1,4 +1,4 @@
-package io.stepslm.cli;
+package io.stepslm.bench;
 
 import picocli.CommandLine.Command;
 
@@ -10,8 +10,11 @@ import picocli.CommandLine.Command;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures next to a peer measured in the same run.",
-        subcommands = {ModelBenchCommand.class, TokenizerBenchCommand.class, DataBenchCommand.class, DecodeBenchCommand.class},
-        footer = {"", "Examples:", "  stepslm bench model", "  stepslm bench model --models char-tiny --threads 1"})
+        subcommands = {ModelBenchCommand.class, TokenizerBenchCommand.class, DataBenchCommand.class,
+            DecodeBenchCommand.class},
+        footer = {"", "Examples:", "  stepslm bench model --no-torch",
+                "  stepslm bench model --models char-tiny --threads 1 --anchors ../shared/anchors",
+                "  stepslm bench decode --models char-tiny"})
 public final class BenchCommand implements Runnable {
 
     @picocli.CommandLine.Spec

@@ -1,4 +1,4 @@
-package io.stepslm.cli;
+package io.stepslm.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.stepslm.machine.CpuThreads;
 import io.stepslm.machine.DeviceSetting;
+import io.stepslm.machine.Machine;
 import io.stepslm.model.KernelChoice;
 import io.stepslm.model.Kernels;
 import io.stepslm.model.KvCache;
@@ -13,13 +14,15 @@ import io.stepslm.model.LanguageModel;
 import io.stepslm.model.ModelConfig;
 import io.stepslm.model.ModelRuntime;
 import io.stepslm.model.Precision;
-import java.lang.management.ManagementFactory;
+import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code stepslm bench decode}: one-token decoding through the KV cache, early and late in the context, next to the
@@ -60,8 +63,12 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     @Option(names = "--vocab", description = "Vocabulary size (default: ${DEFAULT-VALUE}).", defaultValue = "65")
     int vocab;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
         if (tokens <= 0) {
             throw new IllegalArgumentException("--tokens " + tokens + " must be positive, e.g. 16");
         }
@@ -71,13 +78,14 @@ public final class DecodeBenchCommand implements Callable<Integer> {
         DeviceSetting dev = new DeviceSetting(device);
         int before = CpuThreads.current();
         new CpuThreads(threads).apply();
-        System.out.printf(Locale.ROOT, "stepslm bench decode: libtorch %s, device %s, %d thread(s), load average %s%n",
-                Engine.getEngine("PyTorch").getVersion(), dev.spec(), threads, loadAverage());
-        System.out.printf(Locale.ROOT, "%-17s %5s %-9s %11s %11s %10s %13s %13s %9s%n", "model", "ctx", "kernels",
+        out.printf(Locale.ROOT, "stepslm bench decode: %s; libtorch %s, device %s, %d thread(s)%n",
+                Machine.local().summary(), Engine.getEngine("PyTorch").getVersion(), dev.spec(), threads);
+        out.printf(Locale.ROOT, "%-17s %5s %-9s %11s %11s %10s %13s %13s %9s%n", "model", "ctx", "kernels",
                 "kv early", "kv late", "late/early", "recomp early", "recomp late", "kv gain");
         try (NDManager root = NDManager.newBaseManager(dev.resolve());
-             ModelRuntime runtime = ModelRuntime.open(dev.resolve(), KernelChoice.parse(kernels), Precision.FP32, 1337)) {
-            runtime.kernelFallback().ifPresent(reason -> System.out.println("stepslm: " + reason));
+             ModelRuntime runtime = ModelRuntime.open(dev.resolve(), KernelChoice.parse(kernels), Precision.FP32,
+                     1337)) {
+            runtime.kernelFallback().ifPresent(reason -> out.println("stepslm: " + reason));
             Kernels k = runtime.kernels();
             for (String name : models) {
                 ModelConfig config = ModelConfig.preset(name, vocab).withDropout(0.0);
@@ -93,15 +101,18 @@ public final class DecodeBenchCommand implements Callable<Integer> {
                     double[] kv = cached(root, model, seq, early, late);
                     double recEarly = recompute(root, model, seq, early);
                     double recLate = recompute(root, model, seq, late);
-                    System.out.printf(Locale.ROOT, "%-17s %5d %-9s %8.2f ms %8.2f ms %10.2f %10.2f ms %10.2f ms %8.1fx%n",
+                    out.printf(Locale.ROOT, "%-17s %5d %-9s %8.2f ms %8.2f ms %10.2f %10.2f ms %10.2f ms %8.1fx%n",
                             name, ctx, k.name(), kv[0], kv[1], kv[1] / kv[0], recEarly, recLate, recLate / kv[1]);
+                    out.flush();
                 }
             }
         } finally {
             new CpuThreads(before).apply();
         }
-        System.out.println((threads == 1 ? "thread CPU " : "wall ") + "ms/token: mean over " + tokens + " tokens starting at 1/4 of the context (early) and at "
-                + "context - " + tokens + " (late); kv gain = recompute late / kv late");
+        out.println((threads == 1 ? "thread CPU " : "wall ") + "ms/token: mean over " + tokens + " tokens starting at "
+                + "1/4 of the context (early) and at context - " + tokens + " (late); "
+                + "kv gain = recompute late / kv late");
+        out.flush();
         return 0;
     }
 
@@ -156,11 +167,6 @@ public final class DecodeBenchCommand implements Callable<Integer> {
      * to other jobs sharing the CPU; with more threads only wall time covers the work.
      */
     private long now() {
-        return threads == 1 ? ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() : System.nanoTime();
-    }
-
-    private static String loadAverage() {
-        double l = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        return l < 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", l);
+        return threads == 1 ? Machine.threadCpuNanos() : System.nanoTime();
     }
 }

@@ -1,9 +1,11 @@
-package io.stepslm.cli;
+package io.stepslm.bench;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.stepslm.files.AtomicFiles;
+import io.stepslm.machine.Machine;
 import io.stepslm.tokenizer.BpeTokenizer;
 import io.stepslm.tokenizer.BpeTrainer;
 import io.stepslm.tokenizer.BpeTrainerConfig;
@@ -14,14 +16,15 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -38,23 +41,30 @@ import picocli.CommandLine.Model.CommandSpec;
         name = "tokenizer",
         mixinStandardHelpOptions = true,
         sortOptions = false,
-        description = {"Tokenizer training time vs HuggingFace tokenizers (npm 0.23.2, node's train(files): 30,000 vocab,",
-                "byte-level, min frequency 0) and encoding MB/s vs djl HuggingFaceTokenizer, on one concatenated file.",
-                "The HF training peer needs node and `npm install tokenizers@0.23.2` in bench/tokenizer (bench/tokenizer.sh does it)."},
+        description = {"Tokenizer training time vs HuggingFace tokenizers (npm 0.23.2, node's train(files): 30,000",
+                "vocab, byte-level, min frequency 0) and encoding MB/s vs djl HuggingFaceTokenizer, on one",
+                "concatenated file. The HF training peer needs node and `npm install tokenizers@0.23.2` in",
+                "bench/tokenizer (bench/tokenizer.sh does it)."},
         footer = {"", "Examples:",
                 "  bench/tokenizer.sh",
                 "  stepslm bench tokenizer --input ../shared/data/austen --repeats 3",
                 "  stepslm bench tokenizer --input big.txt --vocab-size 50000 --no-hf-train"})
 public final class TokenizerBenchCommand implements Callable<Integer> {
 
-    @Option(names = "--input", arity = "1..*", paramLabel = "PATH",
-            description = "Text files/folders, concatenated into one file (default: the six Austen novels in ../shared/data/austen).")
-    List<Path> inputs = new ArrayList<>(List.of(Path.of("../shared/data/austen")));
+    /** How long one run of the node training script may take before it is stopped. */
+    private static final Duration HF_TIMEOUT = Duration.ofMinutes(10);
 
-    @Option(names = "--vocab-size", defaultValue = "30000", description = "Vocabulary size (default: ${DEFAULT-VALUE}, HF node's default).")
+    @Option(names = "--input", arity = "1..*", paramLabel = "PATH", required = true,
+            description = "Text files/folders, concatenated into one file (the project's benchmark corpus: the six "
+                    + "Austen novels in ../shared/data/austen, which bench/tokenizer.sh passes).")
+    List<Path> inputs;
+
+    @Option(names = "--vocab-size", defaultValue = "30000",
+            description = "Vocabulary size (default: ${DEFAULT-VALUE}, HF node's default).")
     int vocabSize;
 
-    @Option(names = "--repeats", defaultValue = "3", description = "Timed runs of each measurement; best and median are shown (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--repeats", defaultValue = "3",
+            description = "Timed runs of each measurement; best and median are shown (default: ${DEFAULT-VALUE}).")
     int repeats;
 
     @Option(names = "--hf-script", defaultValue = "bench/tokenizer/hf_train.js", paramLabel = "FILE",
@@ -68,6 +78,7 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
     CommandSpec spec;
 
     private PrintWriter out;
+    private final Machine machine = Machine.local();
 
     @Override
     public Integer call() throws Exception {
@@ -79,12 +90,7 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
         try {
             return run(dir);
         } finally {
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
-            Files.deleteIfExists(dir);
+            AtomicFiles.deleteRecursively(dir);
         }
     }
 
@@ -94,7 +100,8 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
         List<Path> files = new ArrayList<>();
         for (Path in : inputs) {
             if (!Files.exists(in)) {
-                throw new IOException(in + ": does not exist; pass --input with the benchmark corpus (e.g. ../shared/data/austen)");
+                throw new IOException("--input " + in + " does not exist: pass the benchmark corpus (e.g. "
+                        + "../shared/data/austen)");
             }
             try (var walk = Files.walk(in)) {
                 walk.filter(Files::isRegularFile).sorted().forEach(files::add);
@@ -107,16 +114,15 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
         }
         byte[] bytes = Files.readAllBytes(corpus);
         String text = new String(bytes, StandardCharsets.UTF_8);
-        out.printf(Locale.ROOT, "stepslm bench tokenizer, %s, %d cores (%s), java %s%n", LocalDate.now(ZoneOffset.UTC),
-                Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.version"));
-        out.println("load average at the start: " + loadAverage());
+        out.printf(Locale.ROOT, "stepslm bench tokenizer, %s, %s, java %s%n", LocalDate.now(ZoneOffset.UTC),
+                machine.summary(), System.getProperty("java.version"));
         out.printf(Locale.ROOT, "corpus: %d files concatenated, %,d bytes%n%n", files.size(), bytes.length);
         out.flush();
 
         // ---- training ----
         BpeTrainerConfig config = new BpeTrainerConfig(vocabSize, 0, List.of(), SplitPattern.GPT2);
-        out.printf(Locale.ROOT, "training: vocab %,d, byte-level GPT-2 split, min frequency 0, no special tokens; %d runs%n",
-                vocabSize, repeats);
+        out.printf(Locale.ROOT, "training: vocab %,d, byte-level GPT-2 split, min frequency 0, no special tokens; "
+                + "%d runs%n", vocabSize, repeats);
         new BpeTrainer(config).train(List.of(corpus)); // JIT warm-up, not timed
         double[] ours = new double[repeats];
         BpeTokenizer trained = null;
@@ -126,13 +132,16 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
             ours[i] = (System.nanoTime() - t0) / 1e9;
             trained = r.tokenizer();
         }
-        out.printf(Locale.ROOT, "  stepslm BpeTrainer          best %6.2f s  median %6.2f s  vocab %,d%n", min(ours), median(ours), trained.vocabSize());
+        out.printf(Locale.ROOT, "  stepslm BpeTrainer          best %6.2f s  median %6.2f s  vocab %,d%n", min(ours),
+                median(ours), trained.vocabSize());
         out.flush();
-        double[] hf = noHfTrain ? null : hfTrain(corpus, dir);
+        double[] hf = noHfTrain ? null : hfTrain(corpus);
         if (hf != null) {
-            out.printf(Locale.ROOT, "  HF tokenizers 0.23.2 (node)  best %6.2f s  median %6.2f s  vocab %,d%n", min(hf), median(hf), (int) hf[repeats]);
-            out.printf(Locale.ROOT, "  ratio stepslm / HF           best %.2fx  median %.2fx  (target <= 1.0x)%n", min(ours) / min(Arrays.copyOf(hf, repeats)),
-                    median(ours) / median(Arrays.copyOf(hf, repeats)));
+            double[] hfTimes = Arrays.copyOf(hf, repeats);
+            out.printf(Locale.ROOT, "  HF tokenizers 0.23.2 (node)  best %6.2f s  median %6.2f s  vocab %,d%n",
+                    min(hfTimes), median(hfTimes), (int) hf[repeats]);
+            out.printf(Locale.ROOT, "  ratio stepslm / HF           best %.2fx  median %.2fx  (target <= 1.0x)%n",
+                    min(ours) / min(hfTimes), median(ours) / median(hfTimes));
         }
         out.println();
 
@@ -141,22 +150,21 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
         trained.save(json);
         List<String> paragraphs = Arrays.asList(text.split("(?<=\n\n)"));
         int threads = Runtime.getRuntime().availableProcessors();
-        out.printf(Locale.ROOT, "encoding: the %,d-id tokenizer above, %,d paragraphs, fresh instance (empty cache) per run%n",
-                trained.vocabSize(), paragraphs.size());
+        out.printf(Locale.ROOT, "encoding: the %,d-id tokenizer above, %,d paragraphs, fresh instance (empty cache) "
+                + "per run%n", trained.vocabSize(), paragraphs.size());
         warmUp(json, paragraphs);
         double[] one = new double[repeats];
         double[] oneCpu = new double[repeats];
-        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         double[] all = new double[repeats];
         double[] warm = new double[repeats];
         int[][] ourIds = null;
         for (int i = 0; i < repeats; i++) {
             BpeTokenizer t = TokenizerFiles.loadBpe(json);
-            long c0 = mx.getCurrentThreadCpuTime();
+            long c0 = Machine.threadCpuNanos();
             long t0 = System.nanoTime();
             int[][] ids = t.encodeBatch(paragraphs, 1);
             one[i] = (System.nanoTime() - t0) / 1e9;
-            oneCpu[i] = (mx.getCurrentThreadCpuTime() - c0) / 1e9;
+            oneCpu[i] = (Machine.threadCpuNanos() - c0) / 1e9;
             long t1 = System.nanoTime();
             t.encodeBatch(paragraphs, 1);
             warm[i] = (System.nanoTime() - t1) / 1e9;
@@ -169,9 +177,12 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
             }
         }
         double mb = bytes.length / 1e6;
-        out.printf(Locale.ROOT, "  stepslm 1 thread             %7.1f MB/s (best; median %.1f)  warm cache %.1f MB/s%n", mb / min(one), mb / median(one), mb / min(warm));
-        out.printf(Locale.ROOT, "  stepslm 1 thread, per CPU-second of the encoding thread %6.1f MB/s (best; less sensitive to other load)%n", mb / min(oneCpu));
-        out.printf(Locale.ROOT, "  stepslm %d threads            %7.1f MB/s (best; median %.1f)%n", threads, mb / min(all), mb / median(all));
+        out.printf(Locale.ROOT, "  stepslm 1 thread             %7.1f MB/s (best; median %.1f)  warm cache %.1f MB/s%n",
+                mb / min(one), mb / median(one), mb / min(warm));
+        out.printf(Locale.ROOT, "  stepslm 1 thread, per CPU-second of the encoding thread %6.1f MB/s (best; less "
+                + "sensitive to other load)%n", mb / min(oneCpu));
+        out.printf(Locale.ROOT, "  stepslm %d threads            %7.1f MB/s (best; median %.1f)%n", threads,
+                mb / min(all), mb / median(all));
         out.flush();
         try (HuggingFaceTokenizer hfTok = HuggingFaceTokenizer.builder().optTokenizerPath(json).optTruncation(false)
                 .optPadding(false).optAddSpecialTokens(false).build()) {
@@ -181,26 +192,31 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
             double[] hfOneCpu = new double[repeats];
             Encoding[] batch = null;
             for (int i = 0; i < repeats; i++) {
-                long c0 = mx.getCurrentThreadCpuTime();
+                long c0 = Machine.threadCpuNanos();
                 long t0 = System.nanoTime();
                 for (String p : paragraphs) {
                     hfTok.encode(p);
                 }
                 hfOne[i] = (System.nanoTime() - t0) / 1e9;
-                hfOneCpu[i] = (mx.getCurrentThreadCpuTime() - c0) / 1e9;
+                hfOneCpu[i] = (Machine.threadCpuNanos() - c0) / 1e9;
                 long t1 = System.nanoTime();
                 batch = hfTok.batchEncode(paragraphs);
                 hfAll[i] = (System.nanoTime() - t1) / 1e9;
             }
-            out.printf(Locale.ROOT, "  djl HF encode() loop          %7.1f MB/s (best; median %.1f)%n", mb / min(hfOne), mb / median(hfOne));
-            out.printf(Locale.ROOT, "  djl HF encode() loop, per CPU-second of the calling thread %6.1f MB/s (best)%n", mb / min(hfOneCpu));
-            out.printf(Locale.ROOT, "  djl HF batchEncode()          %7.1f MB/s (best; median %.1f)%n", mb / min(hfAll), mb / median(hfAll));
+            out.printf(Locale.ROOT, "  djl HF encode() loop          %7.1f MB/s (best; median %.1f)%n",
+                    mb / min(hfOne), mb / median(hfOne));
+            out.printf(Locale.ROOT, "  djl HF encode() loop, per CPU-second of the calling thread %6.1f MB/s (best)%n",
+                    mb / min(hfOneCpu));
+            out.printf(Locale.ROOT, "  djl HF batchEncode()          %7.1f MB/s (best; median %.1f)%n",
+                    mb / min(hfAll), mb / median(hfAll));
             boolean same = true;
             for (int i = 0; i < paragraphs.size() && same; i++) {
-                same = Arrays.equals(Arrays.stream(batch[i].getIds()).mapToInt(Math::toIntExact).toArray(), ourIds[i]);
+                int[] hfIds = Arrays.stream(batch[i].getIds()).mapToInt(Math::toIntExact).toArray();
+                same = Arrays.equals(hfIds, ourIds[i]);
             }
             out.println("  ids identical to HF on every paragraph: " + (same ? "yes" : "NO"));
-            out.println("load average at the end: " + loadAverage() + " (other processes share these cores; wall-clock figures include their effect)");
+            out.println("load average at the end: " + machine.loadAverageText() + " (other processes share these "
+                    + "cores; wall-clock figures include their effect)");
             out.flush();
             return same ? 0 : 1;
         }
@@ -213,7 +229,7 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
     }
 
     /** Runs the node script {@code repeats} times; the result holds the times, then the vocabulary size. */
-    private double[] hfTrain(Path corpus, Path dir) throws Exception {
+    private double[] hfTrain(Path corpus) throws Exception {
         Path modules = hfScript.toAbsolutePath().getParent().resolve("node_modules/tokenizers");
         if (!Files.isRegularFile(hfScript) || !Files.isDirectory(modules)) {
             out.println("  HF tokenizers (node): skipped, " + hfScript + " or " + modules
@@ -221,15 +237,15 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
             return null;
         }
         double[] r = new double[repeats + 1];
+        List<String> command = List.of("node", hfScript.toString(), corpus.toString());
         for (int i = 0; i < repeats; i++) {
-            Process p = new ProcessBuilder("node", hfScript.toString(), corpus.toString())
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                p.destroyForcibly();
-                throw new IOException("the HF training script " + hfScript + " failed (exit " + p.exitValue() + "): " + stdout);
+            PeerProcess.Result run = PeerProcess.run(command, Map.of(), HF_TIMEOUT);
+            String last = run.output().strip().lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElse("");
+            if (run.exitCode() != 0 || last.isEmpty()) {
+                throw new IOException("the HF training script " + hfScript + " failed (exit " + run.exitCode()
+                        + "): fix the node setup (bench/tokenizer.sh) or pass --no-hf-train; its output:\n"
+                        + run.output());
             }
-            String last = stdout.strip().lines().reduce((a, b) -> b).orElse("{}");
             JsonObject o = JsonParser.parseString(last).getAsJsonObject();
             r[i] = o.get("trainMillis").getAsDouble() / 1e3;
             r[repeats] = o.get("vocabSize").getAsInt();
@@ -245,22 +261,5 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
         double[] s = a.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    private static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).trim();
-        } catch (IOException e) {
-            return "unknown";
-        }
-    }
-
-    private static String cpuModel() {
-        try {
-            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("unknown cpu");
-        } catch (IOException e) {
-            return "unknown cpu";
-        }
     }
 }

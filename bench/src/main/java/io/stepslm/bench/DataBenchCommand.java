@@ -1,4 +1,4 @@
-package io.stepslm.cli;
+package io.stepslm.bench;
 
 import io.stepslm.datasets.DataReport;
 import io.stepslm.datasets.LoaderState;
@@ -10,6 +10,9 @@ import io.stepslm.datasets.Split;
 import io.stepslm.datasets.StreamingConfig;
 import io.stepslm.datasets.StreamingLoader;
 import io.stepslm.datasets.WindowSource;
+import io.stepslm.files.AtomicFiles;
+import io.stepslm.machine.Machine;
+import io.stepslm.train.TokenWindows;
 import io.stepslm.tokenizer.BpeTokenizer;
 import io.stepslm.tokenizer.BpeTrainer;
 import io.stepslm.tokenizer.BpeTrainerConfig;
@@ -34,9 +37,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code stepslm bench data}: the issue's benchmark. The six Austen novels repeated to about 200 MB, stored as gzip
- * files; streaming throughput (read + decompress + tokenize + pack into windows) with 1 thread and all threads, next
- * to the peer measured in the same run: the BPE tokenizer alone on the same text in memory; then
+ * {@code stepslm bench data}: a folder of novels (the project uses the six Austen novels of ../shared/data/austen)
+ * repeated to about 200 MB, stored as gzip files; streaming throughput (read + decompress + tokenize + pack into
+ * windows) with 1 thread and all threads, next to the peer measured in the same run: the BPE tokenizer alone on the
+ * same text in memory; then
  * {@code data prepare} of the same corpus, and window throughput from the memory-mapped shards next to copying
  * windows out of an in-heap {@code int[]} (the bound for any loader).
  */
@@ -45,31 +49,36 @@ import picocli.CommandLine.Model.CommandSpec;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {"Streaming loader MB/s and tokens/s, and shard sampling tokens/s.",
-                "Streaming (read + gunzip + BPE + windows) with 1 and all threads next to the tokenizer alone, and windows from",
-                "memory-mapped shards next to an int[] on the heap, on the six Austen novels repeated to about 200 MB",
-                "(generated under --work, never committed)."},
-        footer = {"", "Examples:", "  stepslm bench data", "  stepslm bench data --corpus-mb 50 --tokenizer tokenizer.json"})
+                "Streaming (read + gunzip + BPE + windows) with 1 and all threads next to the tokenizer alone, and",
+                "windows from memory-mapped shards next to an int[] on the heap, on the --source novels repeated to",
+                "about 200 MB (generated under --work, never committed)."},
+        footer = {"", "Examples:", "  stepslm bench data --source ../shared/data/austen",
+                "  stepslm bench data --source ../shared/data/austen --corpus-mb 50 --tokenizer tokenizer.json"})
 public final class DataBenchCommand implements Callable<Integer> {
 
-    @Option(names = "--source", defaultValue = "../shared/data/austen", paramLabel = "DIR",
-            description = "Folder of the novels to repeat (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--source", required = true, paramLabel = "DIR",
+            description = "Folder of .txt novels to repeat (the project's: ../shared/data/austen).")
     Path source;
 
-    @Option(names = "--corpus-mb", defaultValue = "200", paramLabel = "MB", description = "Uncompressed corpus size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--corpus-mb", defaultValue = "200", paramLabel = "MB",
+            description = "Uncompressed corpus size (default: ${DEFAULT-VALUE}).")
     int corpusMb;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE",
-            description = "A BPE tokenizer.json; default: train one with vocabulary 8192 on the novels (saved under --work).")
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "A BPE tokenizer.json; default: train one "
+            + "with vocabulary 8192 on the novels (saved under --work).")
     Path tokenizerFile;
 
     @Option(names = "--work", defaultValue = "/tmp/stepslm-bench-data", paramLabel = "DIR",
             description = "Where the corpus, tokenizer and shards go (reused across runs; default: ${DEFAULT-VALUE}).")
     Path work;
 
-    @Option(names = "--block-size", defaultValue = "1024", paramLabel = "T", description = "Context length T (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--block-size", defaultValue = "1024", paramLabel = "T",
+            description = "Context length T (default: ${DEFAULT-VALUE}).")
     int blockSize;
 
-    @Option(names = "--sample-seconds", defaultValue = "5", paramLabel = "S", description = "Duration of each shard sampling run (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sample-seconds", defaultValue = "5", paramLabel = "S",
+            description = "Duration of each shard sampling run, after a warm-up of at most 1 s "
+                    + "(default: ${DEFAULT-VALUE}).")
     double sampleSeconds;
 
     @Option(names = "--skip-streaming-1", description = "Skip the one-thread streaming run (the slowest part).")
@@ -79,23 +88,30 @@ public final class DataBenchCommand implements Callable<Integer> {
     CommandSpec spec;
 
     private PrintWriter out;
+    private final Machine machine = Machine.local();
 
     @Override
     public Integer call() throws Exception {
         out = spec.commandLine().getOut();
-        int cores = Runtime.getRuntime().availableProcessors();
+        if (corpusMb <= 0 || blockSize <= 0 || !(sampleSeconds > 0)) {
+            throw new IllegalArgumentException("--corpus-mb " + corpusMb + ", --block-size " + blockSize
+                    + " and --sample-seconds " + sampleSeconds + " must be positive, e.g. 200, 1024 and 5");
+        }
+        int cores = machine.logicalCpus();
         Files.createDirectories(work);
-        out.printf(Locale.ROOT, "bench data: %s, %d cores, Java %s, T=%d, %s, load average at start %s%n", LocalDate.now(ZoneOffset.UTC), cores,
-                System.getProperty("java.version"), blockSize, cpuModel(), loadAverage());
+        out.printf(Locale.ROOT, "bench data: %s, %s, Java %s, T=%d%n", LocalDate.now(ZoneOffset.UTC),
+                machine.summary(), System.getProperty("java.version"), blockSize);
         Path corpus = corpus();
         long rawBytes = textBytes(corpus);
         long gzBytes;
         try (Stream<Path> s = Files.list(corpus)) {
             gzBytes = s.mapToLong(p -> p.toFile().length()).sum();
         }
-        out.printf(Locale.ROOT, "corpus: %s, %.1f MB of text in %.1f MB of gzip files%n", corpus, rawBytes / 1e6, gzBytes / 1e6);
+        out.printf(Locale.ROOT, "corpus: %s, %.1f MB of text in %.1f MB of gzip files%n", corpus, rawBytes / 1e6,
+                gzBytes / 1e6);
         Tokenizer tok = tokenizer();
-        out.printf(Locale.ROOT, "tokenizer: %,d ids, fingerprint %s%n", tok.vocabSize(), tok.fingerprint().substring(0, 16));
+        out.printf(Locale.ROOT, "tokenizer: %,d ids, fingerprint %s%n", tok.vocabSize(),
+                tok.fingerprint().substring(0, 16));
         out.flush();
 
         SourceSpec spec = SourceSpec.textFiles(List.of(corpus.toString()));
@@ -125,7 +141,8 @@ public final class DataBenchCommand implements Callable<Integer> {
             double peerCpu = (cpuNanos() - c0) / 1e9;
             long peerBytes = 20L * sample.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
 
-            StreamingConfig cfg = StreamingConfig.training(blockSize, Split.none()).withThreads(threads).withCycle(false);
+            StreamingConfig cfg = StreamingConfig.training(blockSize, Split.none()).withThreads(threads)
+                    .withCycle(false);
             long start = System.nanoTime();
             long cpu0 = cpuNanos();
             long windows = 0;
@@ -139,84 +156,59 @@ public final class DataBenchCommand implements Callable<Integer> {
             }
             double s = (System.nanoTime() - start) / 1e9;
             double cpu = (cpuNanos() - cpu0) / 1e9;
-            // MB per CPU-second is the per-core rate whatever else runs on the machine; wall-clock rates fall with load.
-            out.printf(Locale.ROOT, "streaming, %d thread%s: %.1f MB in %.1f s = %.2f MB/s, %.2f M tokens/s, %,d windows; %.1f CPU-s = %.2f MB per CPU-second"
-                            + " | peer, tokenizer alone in memory: %.2f MB/s, %.2f M tokens/s, %.2f MB per CPU-second%n",
-                    threads, threads == 1 ? "" : "s", rawBytes / 1e6, s, rawBytes / 1e6 / s, tokens / 1e6 / s, windows, cpu, rawBytes / 1e6 / cpu,
-                    peerBytes / 1e6 / peerS, peerTokens / 1e6 / peerS, peerBytes / 1e6 / peerCpu);
+            // MB per CPU-second is the per-core rate whatever else runs on the machine; wall-clock rates fall with
+            // load
+            out.printf(Locale.ROOT, "streaming, %d thread%s: %.1f MB in %.1f s = %.2f MB/s, %.2f M tokens/s, "
+                            + "%,d windows; %.1f CPU-s = %.2f MB per CPU-second | peer, tokenizer alone in memory: "
+                            + "%.2f MB/s, %.2f M tokens/s, %.2f MB per CPU-second%n",
+                    threads, threads == 1 ? "" : "s", rawBytes / 1e6, s, rawBytes / 1e6 / s, tokens / 1e6 / s,
+                    windows, cpu, rawBytes / 1e6 / cpu, peerBytes / 1e6 / peerS, peerTokens / 1e6 / peerS,
+                    peerBytes / 1e6 / peerCpu);
             out.flush();
         }
 
         Path shards = work.resolve("shards");
         long start = System.nanoTime();
         long prepCpu0 = cpuNanos();
-        ShardWriter.prepare(spec, tok, PrepareConfig.defaults(Split.byHash(0.005)).withOverwrite(true), shards, (a, b, c) -> { }, new DataReport());
+        ShardWriter.prepare(spec, tok, PrepareConfig.defaults(Split.byHash(0.005)).withOverwrite(true), shards,
+                (a, b, c) -> { }, new DataReport());
         double prepS = (System.nanoTime() - start) / 1e9;
         double prepCpu = (cpuNanos() - prepCpu0) / 1e9;
         try (ShardDataset ds = ShardDataset.open(shards, tok)) {
             long n = ds.tokens(Split.Part.TRAIN);
-            out.printf(Locale.ROOT, "prepare, %d threads: %,d train tokens in %.1f s = %.2f MB/s, %.2f M tokens/s; %.2f MB per CPU-second%n", cores, n,
-                    prepS, rawBytes / 1e6 / prepS, n / 1e6 / prepS, rawBytes / 1e6 / prepCpu);
+            out.printf(Locale.ROOT, "prepare, %d threads: %,d train tokens in %.1f s = %.2f MB/s, %.2f M tokens/s; "
+                    + "%.2f MB per CPU-second%n", cores, n, prepS, rawBytes / 1e6 / prepS, n / 1e6 / prepS,
+                    rawBytes / 1e6 / prepCpu);
             double random = rate(ds.sampler(Split.Part.TRAIN, blockSize, LoaderState.initial(7)));
             double sequential = rate(ds.sequential(Split.Part.TRAIN, blockSize, true, LoaderState.initial(7)));
             // peer: the same random windows copied out of an int[] on the heap (no mapping, no uint16 widening)
             int len = (int) Math.min(n, 50_000_000L);
             int[] heap = ds.sequential(Split.Part.TRAIN, len - 1, false, LoaderState.initial(0)).next();
-            WindowSource fromHeap = new WindowSource() {
-                long k;
-
-                @Override
-                public int windowLength() {
-                    return blockSize + 1;
-                }
-
-                @Override
-                public boolean hasNext() {
-                    return true;
-                }
-
-                @Override
-                public int[] next() {
-                    k = k * 6364136223846793005L + 1442695040888963407L;
-                    int pos = (int) Long.remainderUnsigned(k >>> 1, len - blockSize);
-                    return java.util.Arrays.copyOfRange(heap, pos, pos + blockSize + 1);
-                }
-
-                @Override
-                public LoaderState state() {
-                    return LoaderState.initial(0);
-                }
-
-                @Override
-                public void close() {
-                }
-            };
-            double peer = rate(fromHeap);
-            out.printf(Locale.ROOT, "shards, 1 thread: random windows %.1f M tokens/s, in-order windows %.1f M tokens/s"
-                    + " | peer, random windows copied from an int[] on the heap: %.1f M tokens/s%n", random / 1e6, sequential / 1e6, peer / 1e6);
+            // the training loop's in-memory random windows (train's TokenWindows) over that array
+            double peer = rate(TokenWindows.random(heap, blockSize, LoaderState.initial(7)));
+            out.printf(Locale.ROOT, "shards, 1 thread: random windows %.1f M tokens/s, in-order windows %.1f M "
+                    + "tokens/s | peer, random windows copied from an int[] on the heap: %.1f M tokens/s%n",
+                    random / 1e6, sequential / 1e6, peer / 1e6);
         }
-        out.printf("load average at end %s (above the core count, other work shared the CPU and the figures are low)%n", loadAverage());
+        out.printf("load average at end %s (above the core count, other work shared the CPU and the figures are "
+                + "low)%n", machine.loadAverageText());
+        out.flush();
         return 0;
     }
 
     /** CPU time of this process (all threads, including GC and JIT). */
-    private static long cpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    private long cpuNanos() {
+        return machine.processCpu().toNanos();
     }
 
-    /** The 1-minute load average: other processes on a shared machine lower every figure. */
-    private static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-        } catch (IOException | RuntimeException e) {
-            return "unknown";
-        }
-    }
-
-    /** Tokens per second drawn through {@code next(16)} batches for {@link #sampleSeconds} after a one-second warm-up. */
+    /**
+     * Tokens per second drawn through {@code next(16)} batches for {@link #sampleSeconds} after a warm-up of at most
+     * one second.
+     */
     private double rate(WindowSource src) throws IOException {
         long sink = 0;
-        for (long end = System.nanoTime() + 1_000_000_000L; System.nanoTime() < end; ) {
+        long warmUp = (long) (Math.min(1, sampleSeconds) * 1e9);
+        for (long end = System.nanoTime() + warmUp; System.nanoTime() < end; ) {
             sink += src.next(16)[0][0];
         }
         long tokens = 0;
@@ -241,29 +233,26 @@ public final class DataBenchCommand implements Callable<Integer> {
             return dir;
         }
         if (!Files.isDirectory(source)) {
-            throw new IllegalArgumentException("--source " + source + " is not a folder: point it at the Austen novels (../shared/data/austen)");
+            throw new IllegalArgumentException("--source " + source + " is not a folder: point it at a folder of "
+                    + ".txt novels (the project's: ../shared/data/austen)");
         }
         List<Path> novels;
         try (Stream<Path> s = Files.list(source)) {
             novels = s.filter(p -> p.toString().endsWith(".txt")).sorted().toList();
         }
         if (novels.isEmpty()) {
-            throw new IllegalArgumentException("--source " + source + " has no .txt files");
+            throw new IllegalArgumentException("--source " + source + " has no .txt files: point it at a folder of "
+                    + ".txt novels (the project's: ../shared/data/austen)");
         }
         Path tmp = work.resolve("corpus-" + corpusMb + "mb.tmp");
-        if (Files.exists(tmp)) {
-            try (Stream<Path> s = Files.walk(tmp)) {
-                for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
+        AtomicFiles.deleteRecursively(tmp); // a run stopped while writing it
         Files.createDirectories(tmp);
         long written = 0;
         for (int copy = 0; written < corpusMb * 1_000_000L; copy++) {
             for (Path n : novels) {
                 byte[] text = Files.readAllBytes(n);
-                try (OutputStream o = new GZIPOutputStream(Files.newOutputStream(tmp.resolve(String.format("%03d-%s.gz", copy, n.getFileName()))), 1 << 16)) {
+                Path gz = tmp.resolve(String.format("%03d-%s.gz", copy, n.getFileName()));
+                try (OutputStream o = new GZIPOutputStream(Files.newOutputStream(gz), 1 << 16)) {
                     o.write(text);
                 }
                 written += text.length;
@@ -307,20 +296,8 @@ public final class DataBenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         BpeTokenizer t = new BpeTrainer(BpeTrainerConfig.gpt2(8192)).train(novels).tokenizer();
         t.save(saved);
-        out.printf(Locale.ROOT, "trained a BPE tokenizer (vocabulary 8192) on %s in %.1f s -> %s%n", source, (System.nanoTime() - t0) / 1e9, saved);
+        out.printf(Locale.ROOT, "trained a BPE tokenizer (vocabulary 8192) on %s in %.1f s -> %s%n", source,
+                (System.nanoTime() - t0) / 1e9, saved);
         return t;
-    }
-
-    private static String cpuModel() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).trim();
-                }
-            }
-        } catch (IOException e) {
-            return "cpu unknown";
-        }
-        return "cpu unknown";
     }
 }
