@@ -17,6 +17,7 @@ import io.stepslm.model.ModelConfig;
 import io.stepslm.model.ModelRuntime;
 import io.stepslm.model.ReferenceKernels;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -82,6 +83,59 @@ class DataParallelTest {
             }
             // gradients were zeroed on every device: a second pass gives the same again, not twice as much
             assertArrayEquals(expected.get(0), gradientsOf(three, batch, 0.5f, l3).get(0), 2e-6f);
+        }
+    }
+
+    @Test
+    void overlappedShardsGiveTheSequentialResultToTheBit() {
+        int[][] batch = windows(7); // shards 3 + 2 + 2: the replicas run on their own threads
+        float factor = 0.5f;
+        try (LanguageModel primary = model();
+                DataParallel three = DataParallel.over(primary, List.of(Device.cpu(), Device.cpu()));
+                LanguageModel a = model(); LanguageModel b = model(); LanguageModel c = model()) {
+            double[] loss = new double[1];
+            List<float[]> got = gradientsOf(three, batch, factor, loss);
+            // the oracle: the same three shards one after another on this thread, summed in device order
+            double wantLoss = 0;
+            List<float[]> want = new ArrayList<>();
+            try (NDManager sm = NDManager.newBaseManager(Device.cpu());
+                    GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                LanguageModel[] models = {a, b, c};
+                int[] bounds = {0, 3, 5, 7};
+                for (int d = 0; d < 3; d++) {
+                    int[][] part = Arrays.copyOfRange(batch, bounds[d], bounds[d + 1]);
+                    float share = (float) part.length / batch.length;
+                    NDArray[] xy = Trainer.inputsAndTargets(sm, part, T);
+                    NDArray l = models[d].loss(xy[0], xy[1], true);
+                    collector.backward(l.mul(sm.create(factor * share)));
+                    wantLoss += share * l.getFloat();
+                }
+                List<NDArray> sum = new ArrayList<>(a.gradients(sm).values());
+                for (LanguageModel m : List.of(b, c)) {
+                    List<NDArray> g = new ArrayList<>(m.gradients(sm).values());
+                    for (int i = 0; i < sum.size(); i++) {
+                        sum.get(i).addi(g.get(i));
+                    }
+                }
+                sum.forEach(g -> want.add(g.toFloatArray()));
+            }
+            assertEquals(wantLoss, loss[0], 0.0);
+            for (int i = 0; i < want.size(); i++) {
+                assertArrayEquals(want.get(i), got.get(i), 0f, "gradient " + i);
+            }
+        }
+    }
+
+    @Test
+    void aFailingShardIsReportedAndLeavesTheOthersUsable() {
+        try (LanguageModel primary = model(); DataParallel two = DataParallel.over(primary, List.of(Device.cpu()))) {
+            int[][] bad = windows(4);
+            bad[3][0] = 100_000; // beyond the (padded) embedding table, in the replica's shard: libtorch refuses it
+            assertThrows(RuntimeException.class, () -> gradientsOf(two, bad, 1f, new double[1]));
+            two.zeroGradients();
+            double[] loss = new double[1];
+            gradientsOf(two, windows(4), 1f, loss); // the worker thread still runs the next batch
+            assertTrue(Double.isFinite(loss[0]) && loss[0] > 0, "loss " + loss[0]);
         }
     }
 
