@@ -3,6 +3,7 @@ package io.stepslm.cli;
 import ai.djl.Device;
 import io.stepslm.model.Checkpoint;
 import io.stepslm.machine.CpuThreads;
+import io.stepslm.machine.GpuFacts;
 import io.stepslm.model.KernelChoice;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.model.ModelRuntime;
@@ -14,6 +15,7 @@ import io.stepslm.train.TrainCheckpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /**
@@ -64,6 +66,10 @@ final class LoadedCheckpoint implements AutoCloseable {
         ModelRuntime runtime = ModelRuntime.open(device, KernelChoice.parse(options.kernels), Precision.FP32, 0);
         try {
             runtime.kernelFallback().ifPresent(reason -> System.err.println("stepslm: " + reason));
+            if (device.isGpu()) {
+                GpuFacts.probe().report(List.of(device.getDeviceId()), Precision.FP32.id(), runtime.kernels().name())
+                        .forEach(line -> System.err.println("stepslm: " + line));
+            }
             LanguageModel model = Checkpoint.load(dir.resolve(TrainCheckpoint.MODEL), runtime);
             if (tokenizer.vocabSize() > model.config().vocabSize()) {
                 model.close();

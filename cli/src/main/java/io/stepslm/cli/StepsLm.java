@@ -1,8 +1,11 @@
 package io.stepslm.cli;
 
+import io.stepslm.machine.LibtorchSetup;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
+import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -31,7 +34,31 @@ public final class StepsLm {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        int refused = checkLibtorch(System.err);
+        System.exit(refused != 0 ? refused : commandLine().execute(args));
+    }
+
+    /**
+     * Refuses, before DJL loads anything, a libtorch chosen through PYTORCH_LIBRARY_PATH, PYTORCH_VERSION or
+     * PYTORCH_FLAVOR that DJL 0.36 cannot run (it compares only version strings and would fail or corrupt memory
+     * at the first mismatched call; docs/gpu.md). Returns the exit status: 0, or 1 after one line on {@code err}.
+     */
+    static int checkLibtorch(PrintStream err) {
+        if (Stream.of("PYTORCH_LIBRARY_PATH", "PYTORCH_VERSION", "PYTORCH_FLAVOR")
+                .allMatch(n -> System.getenv(n) == null)) {
+            return 0; // the bundled CPU build or DJL's cache of its own: nothing a user pointed at
+        }
+        LibtorchSetup setup = LibtorchSetup.fromEnvironment();
+        String problem = setup.problem();
+        if (problem != null) {
+            err.println("stepslm: error: " + problem);
+            return 1;
+        }
+        String note = setup.note();
+        if (note != null) {
+            err.println(note);
+        }
+        return 0;
     }
 
     /** Turns a failure a user can cause into one clear line on stderr; anything else keeps its stack trace. */

@@ -18,6 +18,7 @@ import io.stepslm.datasets.TextFormat;
 import io.stepslm.model.Checkpoint;
 import io.stepslm.machine.CpuThreads;
 import io.stepslm.machine.DeviceSetting;
+import io.stepslm.machine.GpuFacts;
 import io.stepslm.model.KernelChoice;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.model.ModelConfig;
@@ -226,6 +227,10 @@ public final class TrainCommand implements Callable<Integer> {
             log.println(Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion() + ", kernels "
                     + runtime.kernels().name() + ", device " + runtime.device() + (devices.size() > 1 ? " (data parallel over " + devices + ")" : "") + ", CPU threads " + threadCount
                     + (CpuThreads.mklAvx512Switch() ? " (MKL AVX-512 switch on)" : ""));
+            if (dev.isGpu()) { // which GPU, which libtorch and CUDA, so a GPU run's log says what it ran on
+                GpuFacts.probe().report(devices.stream().map(Device::getDeviceId).toList(), p.id(),
+                        runtime.kernels().name()).forEach(line -> log.println("  " + line));
+            }
             try (source; model; Trainer trainer = new Trainer(model, tokenizer, config, runDir, log, source.bytesPerToken())) {
                 trainer.replicateOn(devices.subList(1, devices.size())); // data parallel over gpu:0,1,... (nothing on one device)
                 double peak = peakTflops != null ? peakTflops : runtime.device().isGpu() ? A100_BF16_TFLOPS : 0;

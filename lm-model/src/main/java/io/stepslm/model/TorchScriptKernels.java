@@ -1,5 +1,6 @@
 package io.stepslm.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -110,7 +111,9 @@ public final class TorchScriptKernels implements Kernels, AutoCloseable {
     }
 
     private NDArray eps(float eps) {
-        return epsilons.computeIfAbsent(eps, e -> manager.create(e.floatValue()));
+        // on the CPU whatever the device: the archive reads it with float(eps), which on a GPU tensor would wait
+        // for that GPU at every norm (a host sync per layer), and a data-parallel replica on another GPU uses it too
+        return epsilons.computeIfAbsent(eps, e -> manager.create(e.floatValue()).toDevice(Device.cpu(), false));
     }
 
     @Override

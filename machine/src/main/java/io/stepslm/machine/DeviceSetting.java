@@ -1,14 +1,13 @@
 package io.stepslm.machine;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 
 import java.util.Locale;
 
 /**
  * The device a run asks for: "cpu", "gpu" (the first GPU) or "gpu:N". Resolving it checks that the GPU exists, so
  * a CPU-only machine gets a message instead of a native error at the first tensor. GPU users need a CUDA libtorch
- * (PYTORCH_FLAVOR=cu128, see ../shared/design/djl-notes.md).
+ * (docs/gpu.md).
  *
  * @param spec "cpu", "gpu" or "gpu:N"
  */
@@ -30,17 +29,23 @@ public record DeviceSetting(String spec) {
         return spec.startsWith("gpu");
     }
 
-    /** The DJL device, after checking that a GPU with that index is visible to libtorch. */
+    /** The GPU index asked for (0 for "gpu"), -1 for the CPU. */
+    public int gpuIndex() {
+        return !isGpu() ? -1 : spec.contains(":") ? Integer.parseInt(spec.substring(4)) : 0;
+    }
+
+    /**
+     * The DJL device, after checking that the GPU is usable: a CPU-only machine, a CPU libtorch, a wrong JNI flavor
+     * or a missing CUDA runtime each get their own message ({@link GpuFacts#problem}).
+     */
     public Device resolve() {
         if (!isGpu()) {
             return Device.cpu();
         }
-        int index = spec.contains(":") ? Integer.parseInt(spec.substring(4)) : 0;
-        int gpus = Engine.getEngine("PyTorch").getGpuCount();
-        if (index >= gpus) {
-            throw new IllegalArgumentException("device " + spec + " asked for GPU " + index + " but libtorch sees "
-                    + gpus + " GPU(s): use device cpu, or run with a CUDA libtorch (PYTORCH_FLAVOR=cu128)");
+        String problem = GpuFacts.probe().problem(gpuIndex());
+        if (problem != null) {
+            throw new IllegalArgumentException("device " + spec + ": " + problem);
         }
-        return Device.gpu(index);
+        return Device.gpu(gpuIndex());
     }
 }
