@@ -23,6 +23,7 @@ import io.stepslm.train.TokenCorpus;
 import io.stepslm.train.TokenWindows;
 import io.stepslm.train.TrainConfig;
 import io.stepslm.train.Trainer;
+import io.stepslm.train.TrainingReport;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -98,8 +99,7 @@ public final class DemoCommand implements Callable<Integer> {
                 corpus.train().length, corpus.validation().length, corpus.bytesPerToken(), tokenizer.vocabSize());
 
         // ---- 2. train ------------------------------------------------------------------------------------------
-        TrainConfig config = TrainConfig.demo().withOverrides(
-                com.google.gson.JsonParser.parseString("{\"maxSteps\": " + maxSteps + "}").getAsJsonObject(), "--max-steps");
+        TrainConfig config = TrainConfig.demo().withOverrides("{\"maxSteps\": " + maxSteps + "}", "--max-steps");
         Device device = Device.cpu();
         Checkpoints.clearRun(out); // each demo replaces the previous demo's run
         try (ModelRuntime runtime = ModelRuntime.open(device, KernelChoice.FUSED, Precision.FP32, config.seed())) {
@@ -109,12 +109,15 @@ public final class DemoCommand implements Callable<Integer> {
                 log.printf(Locale.ROOT, "[2/4] training %s (%,d parameters, %s kernels, %d CPU thread(s)) for %d steps of %d tokens; run folder %s%n",
                         model, lm.parameterCount(), runtime.kernels().name(), usedThreads, config.maxSteps(), config.tokensPerStep(), out);
                 Trainer.Result r;
-                try (Trainer trainer = new Trainer(lm, tokenizer, config, out, indented(log), corpus.bytesPerToken())) {
-                    r = trainer.run(TokenWindows.random(corpus.train(), config.context(), LoaderState.initial(config.seed())),
+                try (Trainer trainer = new Trainer(lm, tokenizer, config, out, indented(log), corpus.bytesPerToken());
+                     StopOnCtrlC stop = StopOnCtrlC.install(trainer)) {
+                    trainer.afterEachEvaluation(TrainingReport.atEachEvaluation(out, config));
+                    r = trainer.run(TokenWindows.random(corpus.train(), config.context(),
+                            LoaderState.initial(config.seed())),
                             () -> TokenWindows.sequential(corpus.validation(), config.context()));
                 }
                 log.printf(Locale.ROOT, "      %s at %.0f tokens/s; report: %s%n", r.stopReason(), r.trainTokensPerSec(),
-                        out.resolve("report.html"));
+                        out.resolve(TrainingReport.FILE));
 
                 // ---- 3. evaluate ----------------------------------------------------------------------------
                 int[] ids = new int[corpus.validation().length + 1];

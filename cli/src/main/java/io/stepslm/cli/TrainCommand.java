@@ -33,6 +33,7 @@ import io.stepslm.train.TokenWindows;
 import io.stepslm.train.TrainCheckpoint;
 import io.stepslm.train.TrainConfig;
 import io.stepslm.train.Trainer;
+import io.stepslm.train.TrainingReport;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -162,7 +163,8 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintStream log = System.out;
         Path checkpoint = resume == null ? null : Checkpoints.resolveResume(resume);
-        TrainConfig config = resolveConfig(checkpoint == null ? TrainConfig.preset(preset) : TrainCheckpoint.config(checkpoint));
+        TrainConfig config = resolveConfig(checkpoint == null ? TrainConfig.preset(preset)
+                : TrainCheckpoint.config(checkpoint));
         if (printConfig) {
             log.println(config.toJson());
             return 0;
@@ -199,7 +201,7 @@ public final class TrainCommand implements Callable<Integer> {
 
         List<Device> devices = parseDevices(device);
         Device dev = devices.get(0);
-        Precision p = Precision.parse(config.precision());
+        Precision p = config.precision();
         try (ModelRuntime runtime = ModelRuntime.open(dev, KernelChoice.parse(kernels), p, config.seed())) {
             runtime.kernelFallback().ifPresent(reason -> log.println("stepslm: " + reason));
             ModelConfig modelConfig;
@@ -245,7 +247,11 @@ public final class TrainCommand implements Callable<Integer> {
                     start = LoaderState.fromJson(trainer.loaderState());
                     log.println("resumed from " + checkpoint);
                 }
-                Trainer.Result r = trainer.run(source.train(start), source.validation());
+                trainer.afterEachEvaluation(TrainingReport.atEachEvaluation(runDir, config));
+                Trainer.Result r;
+                try (StopOnCtrlC stop = StopOnCtrlC.install(trainer)) {
+                    r = trainer.run(source.train(start), source.validation());
+                }
                 log.printf(Locale.ROOT, "done: %s; best val loss %.4f at step %d; %.0f training tokens/s; run folder %s%n",
                         r.stopReason(), r.bestValLoss(), r.bestStep(), r.trainTokensPerSec(), runDir);
             }
@@ -309,7 +315,7 @@ public final class TrainCommand implements Callable<Integer> {
         put(flags, "beta1", beta1);
         put(flags, "beta2", beta2);
         put(flags, "gradClip", gradClip);
-        put(flags, "precision", precision == null ? null : precision.toLowerCase(Locale.ROOT));
+        put(flags, "precision", precision);
         put(flags, "evalInterval", evalInterval);
         put(flags, "evalBatches", evalBatches);
         put(flags, "checkpointInterval", checkpointInterval);

@@ -43,7 +43,8 @@ public final class AdamW implements AutoCloseable {
     }
 
     /** The moments live in a child of the first weight's manager, on the weights' devices, all zeros. */
-    public AdamW(Kernels kernels, List<NDArray> weights, double beta1, double beta2, double epsilon, double weightDecay) {
+    public AdamW(Kernels kernels, List<NDArray> weights, double beta1, double beta2, double epsilon,
+                 double weightDecay) {
         if (weights.isEmpty()) {
             throw new IllegalArgumentException("AdamW needs at least one parameter");
         }
@@ -130,7 +131,8 @@ public final class AdamW implements AutoCloseable {
 
     private static void copyInto(NDArray from, NDArray to) {
         if (!from.getShape().equals(to.getShape())) {
-            throw new IllegalArgumentException("optimizer state shape " + from.getShape() + " does not match parameter shape "
+            throw new IllegalArgumentException("optimizer state shape " + from.getShape()
+                    + " does not match parameter shape "
                     + to.getShape() + ": the checkpoint belongs to a different model");
         }
         to.set(from.toByteBuffer());

@@ -128,7 +128,8 @@ public final class Checkpoints {
             }
         }
         if (used) {
-            throw new IllegalArgumentException("the run folder " + runDir + " already holds a training run: continue it with --resume "
+            throw new IllegalArgumentException("the run folder " + runDir
+                    + " already holds a training run: continue it with --resume "
                     + runDir + ", or choose another --out (or delete the folder)");
         }
     }

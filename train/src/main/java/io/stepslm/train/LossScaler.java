@@ -1,5 +1,7 @@
 package io.stepslm.train;
 
+import io.stepslm.model.Precision;
+
 /**
  * Dynamic loss scaling for FP16 and the non-finite-step policy for every precision, as one small state machine
  * (PyTorch {@code torch.cuda.amp.GradScaler} semantics): the loss is multiplied by {@link #scale()} before backward;
@@ -37,7 +39,7 @@ public final class LossScaler {
     }
 
     public static LossScaler of(TrainConfig c) {
-        return c.precision().equals("fp16")
+        return c.precision() == Precision.FP16
                 ? dynamic(c.initialLossScale(), c.lossScaleGrowthInterval(), c.maxBadSteps())
                 : fixed(c.maxBadSteps());
     }
@@ -79,9 +81,11 @@ public final class LossScaler {
             scale = Math.max(scale / 2, MIN_SCALE);
         }
         if (badStepsInARow >= maxBadSteps) {
-            throw new IllegalStateException(badStepsInARow + " training steps in a row had a non-finite (NaN/inf) loss or gradient"
+            throw new IllegalStateException(badStepsInARow
+                    + " training steps in a row had a non-finite (NaN/inf) loss or gradient"
                     + (dynamic ? " even at loss scale " + scale : "")
-                    + ": lower the learning rate, use --precision fp32, or raise gradClip; the last good checkpoint is kept");
+                    + ": lower the learning rate, use --precision fp32, or raise gradClip; "
+                    + "the last good checkpoint is kept");
         }
         return false;
     }

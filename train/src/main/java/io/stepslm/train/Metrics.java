@@ -1,5 +1,8 @@
 package io.stepslm.train;
 
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.stepslm.files.AtomicFiles;
@@ -11,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The run's metrics: one JSON object per line in {@code metrics.jsonl} (type "train" every log interval, "eval"
@@ -19,6 +23,39 @@ import java.util.List;
 public final class Metrics implements AutoCloseable {
 
     public static final String FILE = "metrics.jsonl";
+
+    /** One line of the file; {@link #type()} is its "type" field, the components are the others. */
+    public sealed interface Record permits Train, Eval {
+        String type();
+    }
+
+    /**
+     * The mean of one log interval.
+     *
+     * @param mfu model FLOPs utilisation, null when no peak is known (then left out of the line)
+     */
+    public record Train(long step, double loss, double lr, double gradNorm, double tokensPerSec, double msPerStep,
+                        double lossScale, Double mfu) implements Record {
+        @Override
+        public String type() {
+            return "train";
+        }
+    }
+
+    /**
+     * One evaluation on the validation split.
+     *
+     * @param bitsPerByte null when the bytes per token are unknown (then left out of the line)
+     */
+    public record Eval(long step, double valLoss, double perplexity, Double bitsPerByte) implements Record {
+        @Override
+        public String type() {
+            return "eval";
+        }
+    }
+
+    // a skipped step's loss is NaN or infinite and still recorded; nulls (no MFU, no bits per byte) are left out
+    private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
 
     private final Path file;
     private final List<JsonObject> records = new ArrayList<>();
@@ -38,7 +75,8 @@ public final class Metrics implements AutoCloseable {
                 }
             }
         }
-        m.out = Files.newBufferedWriter(m.file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        m.out = Files.newBufferedWriter(m.file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
         return m;
     }
 
@@ -51,9 +89,15 @@ public final class Metrics implements AutoCloseable {
         return open(dir);
     }
 
-    public void add(JsonObject record) throws IOException {
-        records.add(record);
-        out.write(record.toString());
+    /** Appends {@code record} to the file (flushed) and to the records in memory. */
+    public void add(Record record) throws IOException {
+        JsonObject line = new JsonObject();
+        line.addProperty("type", record.type()); // first, for people reading the file
+        for (Map.Entry<String, JsonElement> e : GSON.toJsonTree(record).getAsJsonObject().entrySet()) {
+            line.add(e.getKey(), e.getValue());
+        }
+        records.add(line);
+        out.write(line.toString());
         out.newLine();
         out.flush();
     }

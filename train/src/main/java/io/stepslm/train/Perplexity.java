@@ -43,10 +43,12 @@ public final class Perplexity {
      * Scores {@code ids} (the end-of-text id followed by the text's ids) whose text has {@code bytes} UTF-8 bytes,
      * running {@code batch} windows per forward pass.
      */
-    public static Score score(LanguageModel model, String source, int[] ids, long bytes, int context, int stride, int batch) {
+    public static Score score(LanguageModel model, String source, int[] ids, long bytes, int context, int stride,
+                              int batch) {
         if (context > model.config().contextLength()) {
             throw new IllegalArgumentException("--context " + context + " exceeds the model's context length "
-                    + model.config().contextLength() + ": use --context " + model.config().contextLength() + " or less");
+                    + model.config().contextLength() + ": use --context " + model.config().contextLength()
+                    + " or less");
         }
         if (ids.length < 2) {
             throw new IllegalArgumentException(source + " has no token to score: it is empty");

@@ -10,7 +10,8 @@ public final class ProgressLine {
     public static String format(long step, long maxSteps, double loss, double lr, double gradNorm, double tokensPerSec,
                                 double msPerStep, double mfu) {
         long etaSeconds = Math.round((maxSteps - step) * msPerStep / 1000);
-        String line = String.format(Locale.ROOT, "step %d/%d | loss %.4f | lr %.2e | grad norm %.3f | %,.0f tok/s | %.1f ms/step | ETA %s",
+        String line = String.format(Locale.ROOT,
+                "step %d/%d | loss %.4f | lr %.2e | grad norm %.3f | %,.0f tok/s | %.1f ms/step | ETA %s",
                 step, maxSteps, loss, lr, gradNorm, tokensPerSec, msPerStep, duration(etaSeconds));
         return mfu > 0 ? line + String.format(Locale.ROOT, " | MFU %.1f%%", 100 * mfu) : line;
     }

@@ -23,7 +23,8 @@ public final class SlidingWindows {
 
     public static List<Window> plan(int n, int context, int stride) {
         if (context <= 0 || stride <= 0 || stride > context) {
-            throw new IllegalArgumentException("need 0 < stride <= context, got context " + context + " and stride " + stride
+            throw new IllegalArgumentException("need 0 < stride <= context, got context " + context
+                    + " and stride " + stride
                     + ": a stride larger than the context would leave tokens unscored");
         }
         List<Window> windows = new ArrayList<>();

@@ -54,17 +54,20 @@ public final class TrainCheckpoint {
         names.forEach(order::add);
         opt.add("parameters", order);
         Files.writeString(folder.resolve(OPTIMIZER_JSON), new Gson().toJson(opt), StandardCharsets.UTF_8);
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(folder.resolve(OPTIMIZER_TENSORS)), 1 << 20)) {
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(folder.resolve(OPTIMIZER_TENSORS)),
+                1 << 20)) {
             optimizer.moments().encode(out);
         }
         Files.write(folder.resolve(Metrics.FILE), metricsLines, StandardCharsets.UTF_8);
         state.write(folder); // last: a folder with train-state.json is complete (it is renamed into place anyway)
     }
 
-    static void restoreOptimizer(Path folder, AdamW optimizer, List<String> names, NDManager manager) throws IOException {
+    static void restoreOptimizer(Path folder, AdamW optimizer, List<String> names, NDManager manager)
+            throws IOException {
         JsonObject opt;
         try {
-            opt = JsonParser.parseString(Files.readString(folder.resolve(OPTIMIZER_JSON), StandardCharsets.UTF_8)).getAsJsonObject();
+            String json = Files.readString(folder.resolve(OPTIMIZER_JSON), StandardCharsets.UTF_8);
+            opt = JsonParser.parseString(json).getAsJsonObject();
         } catch (NoSuchFileException e) {
             throw new IOException("the checkpoint " + folder + " has no optimizer state (" + OPTIMIZER_JSON
                     + "): it cannot be resumed, only evaluated or used to start a new run", e);
@@ -74,12 +77,14 @@ public final class TrainCheckpoint {
             String s = i < saved.size() ? saved.get(i).getAsString() : "(none)";
             String n = i < names.size() ? names.get(i) : "(none)";
             if (!s.equals(n)) {
-                throw new IllegalArgumentException("the checkpoint's optimizer state does not match the model: parameter " + i
-                        + " is " + s + " in the checkpoint but " + n + " in the model; resume with the checkpoint's own model config");
+                throw new IllegalArgumentException("the checkpoint's optimizer state does not match the model: "
+                        + "parameter " + i + " is " + s + " in the checkpoint but " + n
+                        + " in the model; resume with the checkpoint's own model config");
             }
         }
         try (NDManager scratch = manager.newSubManager();
-             InputStream in = new BufferedInputStream(Files.newInputStream(folder.resolve(OPTIMIZER_TENSORS)), 1 << 20)) {
+             InputStream in = new BufferedInputStream(Files.newInputStream(folder.resolve(OPTIMIZER_TENSORS)),
+                     1 << 20)) {
             optimizer.restore(NDList.decode(scratch, in), opt.get("steps").getAsLong());
         }
     }
@@ -94,7 +99,8 @@ public final class TrainCheckpoint {
     public static TrainConfig config(Path folder) throws IOException {
         Path file = folder.resolve(TRAIN_CONFIG);
         if (!Files.exists(file)) {
-            throw new IOException("not a training checkpoint: " + file + " is missing (pass a folder written by 'stepslm train')");
+            throw new IOException("not a training checkpoint: " + file
+                    + " is missing (pass a folder written by 'stepslm train')");
         }
         return TrainConfig.fromJson(Files.readString(file, StandardCharsets.UTF_8));
     }

@@ -5,17 +5,24 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import com.google.gson.TypeAdapter;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonWriter;
+import io.stepslm.model.Precision;
+import java.io.IOException;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Every training hyper-parameter, with nanoGPT's CPU "shakespeare_char" recipe as defaults. Paths, devices and
  * thread counts are not here: a config describes the optimisation, not the machine (it is stored in checkpoints).
  * Precedence when resolving: preset defaults, then a {@code --config file.json}, then command-line flags; keys that
- * are not components of this record are rejected by name.
+ * are not components of this record are rejected by name. The other presets are named overrides of this base, in
+ * the same JSON a {@code --config} file holds.
  */
 public record TrainConfig(
         long seed,                   // 1337: parameters, data order and dropout all derive from it (nanoGPT)
@@ -23,7 +30,7 @@ public record TrainConfig(
         int accumulation,            // 1 micro-batch per optimizer step (effective batch = batchSize * accumulation)
         int context,                 // 64 tokens per training sequence (at most the model's maximum context)
         int maxSteps,                // 2000 optimizer steps
-        String schedule,             // "cosine" (nanoGPT), "linear" or "constant", each after a linear warmup
+        Schedule schedule,           // cosine (nanoGPT), linear or constant, each after a linear warmup
         double learningRate,         // 1e-3 peak learning rate
         double minLearningRate,      // 1e-4 floor reached at maxSteps (nanoGPT: peak / 10)
         int warmupSteps,             // 100 steps of linear warmup
@@ -32,7 +39,7 @@ public record TrainConfig(
         double beta2,                // 0.99: nanoGPT's choice for small batches (0.95 for GPT-2 scale)
         double epsilon,              // 1e-8 (PyTorch AdamW default)
         double gradClip,             // 1.0 maximum global L2 norm of the gradients; 0 disables clipping
-        String precision,            // "fp32", "fp16" (dynamic loss scaling) or "bf16"; master weights stay FP32
+        Precision precision,         // fp32, fp16 (dynamic loss scaling) or bf16; master weights stay FP32
         double initialLossScale,     // 65536 = 2^16 (PyTorch GradScaler init_scale), fp16 only
         int lossScaleGrowthInterval, // 2000 clean steps before the scale doubles (PyTorch GradScaler)
         int maxBadSteps,             // 5 non-finite steps in a row stop training (the last good checkpoint is kept)
@@ -43,7 +50,11 @@ public record TrainConfig(
         int earlyStopPatience,       // 0 = off; else evaluations without a new best validation loss before stopping
         int logInterval) {           // 10 steps between progress lines and metrics.jsonl records
 
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
+    // enums are written as their lower-case ids ("cosine", "fp32"), as the CLI spells them and checkpoints hold them
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting()
+            .registerTypeAdapter(Schedule.class, byId(Schedule::id, Schedule::parse))
+            .registerTypeAdapter(Precision.class, byId(Precision::id, Precision::parse))
+            .create();
 
     public TrainConfig {
         positive("batchSize", batchSize);
@@ -57,17 +68,18 @@ public record TrainConfig(
         positive("logInterval", logInterval);
         positive("maxBadSteps", maxBadSteps);
         positive("lossScaleGrowthInterval", lossScaleGrowthInterval);
-        if (schedule == null || !List.of("cosine", "linear", "constant").contains(schedule)) {
-            throw new IllegalArgumentException("schedule must be cosine, linear or constant, got " + schedule);
+        if (schedule == null) {
+            throw new IllegalArgumentException("schedule must be cosine, linear or constant, got null");
         }
-        if (precision == null || !List.of("fp32", "fp16", "bf16").contains(precision)) {
-            throw new IllegalArgumentException("precision must be fp32, fp16 or bf16, got " + precision);
+        if (precision == null) {
+            throw new IllegalArgumentException("precision must be fp32, fp16 or bf16, got null");
         }
         if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
             throw new IllegalArgumentException("learningRate must be > 0, got " + learningRate);
         }
         if (!(minLearningRate >= 0) || minLearningRate > learningRate) {
-            throw new IllegalArgumentException("minLearningRate must be in [0, learningRate=" + learningRate + "], got " + minLearningRate);
+            throw new IllegalArgumentException("minLearningRate must be in [0, learningRate=" + learningRate + "], got "
+                    + minLearningRate);
         }
         if (warmupSteps < 0) {
             throw new IllegalArgumentException("warmupSteps must be >= 0, got " + warmupSteps);
@@ -85,7 +97,8 @@ public record TrainConfig(
             throw new IllegalArgumentException("gradClip must be >= 0 (0 disables clipping), got " + gradClip);
         }
         if (!(initialLossScale >= 1) || !Double.isFinite(initialLossScale)) {
-            throw new IllegalArgumentException("initialLossScale must be a finite number >= 1, got " + initialLossScale);
+            throw new IllegalArgumentException("initialLossScale must be a finite number >= 1, got "
+                    + initialLossScale);
         }
         if (earlyStopPatience < 0) {
             throw new IllegalArgumentException("earlyStopPatience must be >= 0 (0 = off), got " + earlyStopPatience);
@@ -98,22 +111,25 @@ public record TrainConfig(
         }
     }
 
-    /** nanoGPT's CPU recipe for character-level tiny shakespeare (README "I only have a macbook"). */
+    /** nanoGPT's CPU recipe for character-level tiny shakespeare (README "I only have a macbook"): the base. */
     public static TrainConfig shakespeareChar() {
-        return new TrainConfig(1337, 12, 1, 64, 2000, "cosine", 1e-3, 1e-4, 100, 0.1, 0.9, 0.99, 1e-8, 1.0,
-                "fp32", 65536, 2000, 5, 250, 20, 250, 2, 0, 10);
+        return new TrainConfig(1337, 12, 1, 64, 2000, Schedule.COSINE, 1e-3, 1e-4, 100, 0.1, 0.9, 0.99, 1e-8, 1.0,
+                Precision.FP32, 65536, 2000, 5, 250, 20, 250, 2, 0, 10);
     }
 
-    /** A run of a couple of minutes on two CPU cores (the demo). */
+    /** A run of a couple of minutes on two CPU cores (the demo): shorter, hotter, fewer checkpoints and lines. */
     public static TrainConfig demo() {
-        return new TrainConfig(1337, 12, 1, 64, 1500, "cosine", 2e-3, 2e-4, 100, 0.1, 0.9, 0.99, 1e-8, 1.0,
-                "fp32", 65536, 2000, 5, 250, 20, 500, 2, 0, 50);
+        return shakespeareChar().withOverrides("""
+                {"maxSteps": 1500, "learningRate": 2e-3, "minLearningRate": 2e-4, "checkpointInterval": 500,
+                 "logInterval": 50}""", "the demo preset");
     }
 
-    /** Seconds-long runs for tests. */
+    /** Seconds-long runs for tests: small batches and context, 20 steps, evaluations and checkpoints every 10. */
     public static TrainConfig tiny() {
-        return new TrainConfig(1337, 4, 1, 16, 20, "cosine", 3e-3, 3e-4, 2, 0.1, 0.9, 0.99, 1e-8, 1.0,
-                "fp32", 65536, 2000, 5, 10, 2, 10, 2, 0, 5);
+        return shakespeareChar().withOverrides("""
+                {"batchSize": 4, "context": 16, "maxSteps": 20, "learningRate": 3e-3, "minLearningRate": 3e-4,
+                 "warmupSteps": 2, "evalInterval": 10, "evalBatches": 2, "checkpointInterval": 10, "logInterval": 5}""",
+                "the tiny preset");
     }
 
     /** A preset by the name users type. */
@@ -122,7 +138,8 @@ public record TrainConfig(
             case "shakespeare-char", "default" -> shakespeareChar();
             case "demo" -> demo();
             case "tiny" -> tiny();
-            default -> throw new IllegalArgumentException("unknown training preset '" + name + "': use shakespeare-char, demo or tiny");
+            default -> throw new IllegalArgumentException("unknown training preset '" + name
+                    + "': use shakespeare-char, demo or tiny");
         };
     }
 
@@ -145,7 +162,12 @@ public record TrainConfig(
     }
 
     public static TrainConfig fromJson(String json) {
-        return preset("default").withOverrides(JsonParser.parseString(json).getAsJsonObject(), "the stored train config");
+        return preset("default").withOverrides(json, "the stored train config");
+    }
+
+    /** {@link #withOverrides(JsonObject, String)} with the keys given as JSON text. */
+    public TrainConfig withOverrides(String json, String source) {
+        return withOverrides(JsonParser.parseString(json).getAsJsonObject(), source);
     }
 
     /**
@@ -171,7 +193,8 @@ public record TrainConfig(
                     throw new IllegalArgumentException("bad train config from " + source + ": " + iae.getMessage(), e);
                 }
             }
-            throw new IllegalArgumentException("bad value in " + source + ": " + e.getMessage() + " (numbers for numeric keys, strings for schedule and precision)", e);
+            throw new IllegalArgumentException("bad value in " + source + ": " + e.getMessage()
+                    + " (numbers for numeric keys, strings for schedule and precision)", e);
         }
     }
 
@@ -182,6 +205,21 @@ public record TrainConfig(
             keys.add(c.getName());
         }
         return keys;
+    }
+
+    /** Reads and writes an enum as its id; {@code parse} names the bad value and the valid ones. */
+    private static <E extends Enum<E>> TypeAdapter<E> byId(Function<E, String> id, Function<String, E> parse) {
+        return new TypeAdapter<E>() {
+            @Override
+            public void write(JsonWriter out, E value) throws IOException {
+                out.value(id.apply(value));
+            }
+
+            @Override
+            public E read(JsonReader in) throws IOException {
+                return parse.apply(in.nextString());
+            }
+        }.nullSafe();
     }
 
     private static String suggestion(String key, List<String> known) {

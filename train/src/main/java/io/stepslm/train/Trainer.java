@@ -1,10 +1,10 @@
 package io.stepslm.train;
 
+import ai.djl.Device;
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.JsonObject;
 import io.stepslm.datasets.WindowSource;
 import io.stepslm.model.Diagnostics;
 import io.stepslm.model.LanguageModel;
@@ -15,15 +15,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The training loop (nanoGPT {@code train.py} structure), readable top to bottom in {@link #run}: evaluate and
- * checkpoint, forward/backward over accumulated micro-batches, unscale and clip, optimizer step, log. Small math
- * lives in {@link LrSchedule}, {@link LossScaler} and {@link AdamW}; global-norm clipping is a model kernel
- * ({@code Kernels.clipGradNorm}). Every step runs in its own sub-{@link NDManager} so native memory stays flat.
+ * The training loop (nanoGPT {@code train.py} structure), readable top to bottom in {@link #loop}: evaluate and
+ * checkpoint, forward/backward over accumulated micro-batches, unscale and clip, optimizer step, log. One step is
+ * {@link TrainStep}; small math lives in {@link LrSchedule}, {@link LossScaler} and {@link AdamW}; global-norm
+ * clipping is a model kernel ({@code Kernels.clipGradNorm}). The caller owns the process around the loop: it turns
+ * Ctrl-C into {@link #requestStop()} and renders reports from {@link #afterEachEvaluation}.
  */
 public final class Trainer implements AutoCloseable {
 
@@ -33,9 +32,17 @@ public final class Trainer implements AutoCloseable {
         WindowSource open() throws IOException;
     }
 
+    /** Called after each evaluation's metrics line is written (e.g. to render the report from the metrics). */
+    @FunctionalInterface
+    public interface EvaluationListener {
+        void evaluated(Metrics metrics) throws IOException;
+    }
+
     /** What {@link #run} ends with; tokens/s excludes evaluation, checkpoints and the first 10 steps. */
     public record Result(long steps, double lastTrainLoss, double lastValLoss, double bestValLoss, long bestStep,
                          double trainTokensPerSec, String stopReason, Path lastCheckpoint) {}
+
+    private static final int WARMUP_STEPS = 10; // left out of the session's tokens/s, as torch_reference.py does
 
     private final LanguageModel model;
     private final Tokenizer tokenizer;
@@ -44,24 +51,28 @@ public final class Trainer implements AutoCloseable {
     private final PrintStream log;
     private final double bytesPerToken;
     private final NDManager base;
-    private final AdamW optimizer;
-    private final LossScaler scaler;
+    private final TrainStep trainStep;
     private final LrSchedule schedule;
     private final Checkpoints checkpoints;
     private final List<String> names;
     private final AtomicBoolean stopRequested = new AtomicBoolean();
-    private final TrainStep trainStep;
-    private TrainState state;
+    private EvaluationListener afterEvaluation = metrics -> { };
     private double peakFlopsPerDevice; // 0: no MFU figure
+    // where the run stands (step, tokens, best validation loss, ...) and what this session has produced
+    private TrainState state;
+    private long sessionStart;
+    private double lastValLoss = Double.NaN;
+    private Path lastCheckpoint;
 
     /**
      * @param bytesPerToken UTF-8 bytes per token of the validation text, for bits per byte (0 if unknown)
      */
-    public Trainer(LanguageModel model, Tokenizer tokenizer, TrainConfig config, Path runDir, PrintStream log, double bytesPerToken)
-            throws IOException {
+    public Trainer(LanguageModel model, Tokenizer tokenizer, TrainConfig config, Path runDir, PrintStream log,
+                   double bytesPerToken) throws IOException {
         if (config.context() > model.config().contextLength()) {
-            throw new IllegalArgumentException("the training context " + config.context() + " exceeds the model's context length "
-                    + model.config().contextLength() + ": lower --context or use a model with a longer context");
+            throw new IllegalArgumentException("the training context " + config.context() + " exceeds the model's "
+                    + "context length " + model.config().contextLength()
+                    + ": lower --context or use a model with a longer context");
         }
         if (tokenizer.vocabSize() > model.config().vocabSize()) {
             throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize() + " ids but the model only "
@@ -77,19 +88,13 @@ public final class Trainer implements AutoCloseable {
         this.base = NDManager.newBaseManager(model.runtime().device());
         this.names = new ArrayList<>(model.parameters().keySet());
         this.trainStep = new TrainStep(model, config);
-        this.optimizer = trainStep.optimizer();
-        this.scaler = trainStep.scaler();
         this.schedule = LrSchedule.of(config);
         this.checkpoints = new Checkpoints(runDir);
-        this.state = new TrainState(0, 0, scaler.state(), "", Double.POSITIVE_INFINITY, -1, 0, tokenizer.fingerprint(), 0);
+        this.state = TrainState.start(tokenizer.fingerprint(), trainStep.scaler().state());
     }
 
-    /**
-     * Data parallel training: the model stays the primary on its device and a replica is made on each of
-     * {@code others}; every micro-batch is split over all of them and their gradients are summed (see
-     * {@link DataParallel}). Call before {@link #run}.
-     */
-    public void replicateOn(List<ai.djl.Device> others) {
+    /** Data parallel over the model's device and {@code others} (see {@link TrainStep#replicateOn}). */
+    public void replicateOn(List<Device> others) {
         trainStep.replicateOn(others);
     }
 
@@ -100,9 +105,15 @@ public final class Trainer implements AutoCloseable {
      */
     public void reportMfu(double flopsPerSecond) {
         if (flopsPerSecond < 0 || !Double.isFinite(flopsPerSecond)) {
-            throw new IllegalArgumentException("peak FLOP/s " + flopsPerSecond + " must be positive, or 0 for no MFU figure");
+            throw new IllegalArgumentException("peak FLOP/s " + flopsPerSecond
+                    + " must be positive, or 0 for no MFU figure");
         }
         this.peakFlopsPerDevice = flopsPerSecond;
+    }
+
+    /** Calls {@code listener} after every evaluation, with the metrics so far. */
+    public void afterEachEvaluation(EvaluationListener listener) {
+        this.afterEvaluation = listener;
     }
 
     /** MFU at {@code tokensPerSec} training tokens per second, 0 when no peak is known. */
@@ -118,15 +129,17 @@ public final class Trainer implements AutoCloseable {
     public void restore(Path checkpoint) throws IOException {
         TrainState saved = TrainState.read(checkpoint);
         if (!saved.tokenizerFingerprint().equals(tokenizer.fingerprint())) {
-            throw new IllegalArgumentException("the checkpoint " + checkpoint + " was trained with another tokenizer (fingerprint "
-                    + saved.tokenizerFingerprint() + ", now " + tokenizer.fingerprint() + "): resume with the checkpoint's own tokenizer");
+            throw new IllegalArgumentException("the checkpoint " + checkpoint + " was trained with another tokenizer "
+                    + "(fingerprint " + saved.tokenizerFingerprint() + ", now " + tokenizer.fingerprint()
+                    + "): resume with the checkpoint's own tokenizer");
         }
         if (saved.step() >= config.maxSteps()) {
-            throw new IllegalArgumentException("the checkpoint " + checkpoint + " is at step " + saved.step() + ", already at maxSteps "
-                    + config.maxSteps() + ": pass --max-steps larger than " + saved.step() + " to train further");
+            throw new IllegalArgumentException("the checkpoint " + checkpoint + " is at step " + saved.step()
+                    + ", already at maxSteps " + config.maxSteps() + ": pass --max-steps larger than " + saved.step()
+                    + " to train further");
         }
-        TrainCheckpoint.restoreOptimizer(checkpoint, optimizer, names, base);
-        scaler.restore(saved.lossScaler());
+        TrainCheckpoint.restoreOptimizer(checkpoint, trainStep.optimizer(), names, base);
+        trainStep.scaler().restore(saved.lossScaler());
         state = saved;
         Metrics.openAt(runDir, TrainCheckpoint.metricsLines(checkpoint)).close();
     }
@@ -141,101 +154,35 @@ public final class Trainer implements AutoCloseable {
         stopRequested.set(true);
     }
 
+    /** Trains from the current state to {@code maxSteps}, an early stop or {@link #requestStop()}. */
     public Result run(WindowSource train, Validation validation) throws IOException {
-        CountDownLatch finished = new CountDownLatch(1);
-        // Ctrl-C: finish the current step, save a checkpoint, then let the JVM exit (bounded wait)
-        Thread hook = new Thread(() -> {
-            requestStop();
-            try {
-                finished.await(120, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "stepslm-train-ctrl-c");
-        Runtime.getRuntime().addShutdownHook(hook);
         try (Metrics metrics = Metrics.open(runDir)) {
             return loop(train, validation, metrics);
-        } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the JVM is exiting because of Ctrl-C: the hook is already running and waits for us
-            }
         }
     }
 
     private Result loop(WindowSource train, Validation validation, Metrics metrics) throws IOException {
-        final long startStep = state.step();
-        long step = startStep;
-        long tokensSeen = state.tokensSeen();
-        double elapsed = state.elapsedSeconds(); // seconds spent in training steps (not evaluation)
-        final double startElapsed = elapsed;
-        double bestValLoss = state.bestValLoss();
-        long bestStep = state.bestStep();
-        int evalsWithoutImprovement = state.evalsWithoutImprovement();
+        sessionStart = state.step();
+        ThroughputClock clock = new ThroughputClock(config.tokensPerStep(), WARMUP_STEPS);
         double lastTrainLoss = Double.NaN;
-        double lastValLoss = Double.NaN;
-        Path lastCheckpoint = null;
         String stopReason = "finished " + config.maxSteps() + " steps";
-        double steadySeconds = 0; // training time after the first 10 steps of this session, as torch_reference.py
-        long steadySteps = 0;     // measures (TorchScript profiles and optimises its graphs during the first calls)
-        double intervalSeconds = 0;
-        int intervalSteps = 0;
-        double intervalLoss = 0;
         log.println("training " + model.parameterCount() + " parameters on " + model.runtime().device() + ", "
-                + config.tokensPerStep() + " tokens per step, steps " + startStep + " -> " + config.maxSteps());
-
+                + config.tokensPerStep() + " tokens per step, steps " + sessionStart + " -> " + config.maxSteps());
         while (true) {
-            boolean stopNow = stopRequested.get();
-            boolean last = step >= config.maxSteps() || stopNow;
+            boolean interrupted = stopRequested.get();
+            boolean last = state.step() >= config.maxSteps() || interrupted;
 
-            // ---- evaluate and checkpoint ------------------------------------------------------------------
-            boolean resumedHere = step == startStep && startStep > 0; // the checkpoint we resumed already holds these
-            if (!resumedHere && (step % config.evalInterval() == 0 || last)) {
-                lastValLoss = evaluate(validation);
-                boolean improved = lastValLoss < bestValLoss;
-                if (improved) {
-                    bestValLoss = lastValLoss;
-                    bestStep = step;
-                    evalsWithoutImprovement = 0;
-                } else {
-                    evalsWithoutImprovement++;
-                }
-                JsonObject e = new JsonObject();
-                e.addProperty("type", "eval");
-                e.addProperty("step", step);
-                e.addProperty("valLoss", lastValLoss);
-                e.addProperty("perplexity", Math.exp(lastValLoss));
-                if (bytesPerToken > 0) {
-                    e.addProperty("bitsPerByte", lastValLoss / Math.log(2) / bytesPerToken);
-                }
-                metrics.add(e);
-                log.printf("step %d: val loss %.4f, perplexity %.2f%s%s%n", step, lastValLoss, Math.exp(lastValLoss),
-                        bytesPerToken > 0 ? String.format(", %.4f bits/byte", lastValLoss / Math.log(2) / bytesPerToken) : "",
-                        improved ? " (best)" : "");
-                TrainingReport.write(runDir, metrics, "stepslm training run: " + runDir.toAbsolutePath().getFileName(), config.toJson());
-                state = new TrainState(step, tokensSeen, scaler.state(), train.state().toJson(), bestValLoss, bestStep,
-                        evalsWithoutImprovement, tokenizer.fingerprint(), elapsed);
-                if (improved && step > 0) {
-                    TrainState best = state;
-                    checkpoints.saveBest(folder -> TrainCheckpoint.write(folder, model, tokenizer, config, optimizer, names, best, metrics.lines()));
-                }
-                if (config.earlyStopPatience() > 0 && evalsWithoutImprovement >= config.earlyStopPatience()) {
-                    stopReason = "early stop: no better validation loss in " + evalsWithoutImprovement + " evaluations";
-                    last = true;
-                }
-            }
-            if (!resumedHere && step > startStep && (step % config.checkpointInterval() == 0 || last)) {
-                TrainState now = new TrainState(step, tokensSeen, scaler.state(), train.state().toJson(), bestValLoss, bestStep,
-                        evalsWithoutImprovement, tokenizer.fingerprint(), elapsed);
-                state = now;
-                lastCheckpoint = checkpoints.save(step, folder -> TrainCheckpoint.write(folder, model, tokenizer, config, optimizer, names, now,
-                        metrics.lines()), config.keepCheckpoints());
+            // ---- evaluate and checkpoint (a resumed run's checkpoint already holds its first step's) ------------
+            boolean resumedHere = state.step() == sessionStart && sessionStart > 0;
+            if (!resumedHere && evaluateAndCheckpoint(train, validation, metrics, last)) {
+                stopReason = "early stop: no better validation loss in " + state.evalsWithoutImprovement()
+                        + " evaluations";
+                last = true;
             }
             if (last) {
-                if (stopNow) {
-                    stopReason = "interrupted at step " + step + (lastCheckpoint != null ? ", checkpoint saved to " + lastCheckpoint : "");
+                if (interrupted) {
+                    stopReason = "interrupted at step " + state.step()
+                            + (lastCheckpoint != null ? ", checkpoint saved to " + lastCheckpoint : "");
                     // said here, before run() returns: after Ctrl-C the JVM exits as soon as the loop has finished
                     log.println(stopReason + "; continue with --resume " + runDir);
                     log.flush();
@@ -243,54 +190,78 @@ public final class Trainer implements AutoCloseable {
                 break;
             }
 
-            double lr = schedule.at(step);
-            TrainStep.Outcome done = trainStep.run(train, step, lr);
+            // ---- forward/backward over the accumulated micro-batches, unscale, clip, optimizer step -------------
+            double lr = schedule.at(state.step());
+            TrainStep.Outcome done = trainStep.run(train, state.step(), lr);
             if (!done.applied()) {
-                log.printf("step %d: non-finite loss or gradient, step skipped%s%n", step,
+                LossScaler scaler = trainStep.scaler();
+                log.printf("step %d: non-finite loss or gradient, step skipped%s%n", state.step(),
                         scaler.isDynamic() ? String.format(" (loss scale now %.0f)", scaler.scale()) : "");
             }
-            double norm = done.gradNorm();
-            step++;
-            tokensSeen += config.tokensPerStep();
-            double seconds = done.seconds();
-            elapsed += seconds;
-            if (step - startStep > 10) {
-                steadySeconds += seconds;
-                steadySteps++;
-            }
+            state = state.advanced(config.tokensPerStep(), done.seconds());
+            clock.add(done.seconds(), done.loss());
             lastTrainLoss = done.loss();
 
-            // ---- log --------------------------------------------------------------------------------------------
-            intervalSeconds += seconds;
-            intervalSteps++;
-            intervalLoss += lastTrainLoss;
-            if (step % config.logInterval() == 0 || step == config.maxSteps()) {
-                double tokensPerSec = intervalSteps * config.tokensPerStep() / intervalSeconds;
-                double msPerStep = 1000 * intervalSeconds / intervalSteps;
-                JsonObject r = new JsonObject();
-                r.addProperty("type", "train");
-                r.addProperty("step", step);
-                r.addProperty("loss", intervalLoss / intervalSteps);
-                r.addProperty("lr", lr);
-                r.addProperty("gradNorm", norm);
-                r.addProperty("tokensPerSec", tokensPerSec);
-                r.addProperty("msPerStep", msPerStep);
-                r.addProperty("lossScale", scaler.scale());
-                double mfu = mfu(tokensPerSec);
-                if (mfu > 0) {
-                    r.addProperty("mfu", mfu);
-                }
-                metrics.add(r);
-                log.println(ProgressLine.format(step, config.maxSteps(), intervalLoss / intervalSteps, lr, norm, tokensPerSec, msPerStep, mfu));
-                intervalSeconds = 0;
-                intervalSteps = 0;
-                intervalLoss = 0;
+            // ---- log ---------------------------------------------------------------------------------------------
+            if (state.step() % config.logInterval() == 0 || state.step() == config.maxSteps()) {
+                logInterval(metrics, clock.takeInterval(), lr, done.gradNorm());
             }
         }
-        double sessionSeconds = elapsed - startElapsed;
-        double tokensPerSec = steadySteps > 0 ? steadySteps * config.tokensPerStep() / steadySeconds
-                : sessionSeconds > 0 ? (step - startStep) * config.tokensPerStep() / sessionSeconds : 0;
-        return new Result(step, lastTrainLoss, lastValLoss, bestValLoss, bestStep, tokensPerSec, stopReason, lastCheckpoint);
+        return new Result(state.step(), lastTrainLoss, lastValLoss, state.bestValLoss(), state.bestStep(),
+                clock.tokensPerSec(), stopReason, lastCheckpoint);
+    }
+
+    /**
+     * At an evaluation step (and the last one): the validation loss, its metrics line and progress line, the
+     * listener, and {@code best/} when the loss improved. At a checkpoint step (and the last one, and an early stop):
+     * {@code step-NNNNNN}, pruning older ones. Returns whether early stopping ends the run at this step.
+     */
+    private boolean evaluateAndCheckpoint(WindowSource train, Validation validation, Metrics metrics, boolean last)
+            throws IOException {
+        long step = state.step();
+        boolean earlyStop = false;
+        if (step % config.evalInterval() == 0 || last) {
+            lastValLoss = evaluate(validation);
+            state = state.evaluated(lastValLoss);
+            boolean improved = state.bestIsCurrent();
+            Double bitsPerByte = bytesPerToken > 0 ? lastValLoss / Math.log(2) / bytesPerToken : null;
+            metrics.add(new Metrics.Eval(step, lastValLoss, Math.exp(lastValLoss), bitsPerByte));
+            log.printf("step %d: val loss %.4f, perplexity %.2f%s%s%n", step, lastValLoss, Math.exp(lastValLoss),
+                    bitsPerByte != null ? String.format(", %.4f bits/byte", bitsPerByte) : "",
+                    improved ? " (best)" : "");
+            afterEvaluation.evaluated(metrics);
+            if (improved && step > 0) {
+                TrainState best = positioned(train);
+                checkpoints.saveBest(folder -> writeCheckpoint(folder, best, metrics));
+            }
+            earlyStop = config.earlyStopPatience() > 0
+                    && state.evalsWithoutImprovement() >= config.earlyStopPatience();
+        }
+        if (step > sessionStart && (step % config.checkpointInterval() == 0 || last || earlyStop)) {
+            TrainState now = positioned(train);
+            lastCheckpoint = checkpoints.save(step, folder -> writeCheckpoint(folder, now, metrics),
+                    config.keepCheckpoints());
+        }
+        return earlyStop;
+    }
+
+    /** The state with the loss scaler's and the training loader's positions, as a checkpoint stores it. */
+    private TrainState positioned(WindowSource train) {
+        return state.at(trainStep.scaler().state(), train.state().toJson());
+    }
+
+    private void writeCheckpoint(Path folder, TrainState at, Metrics metrics) throws IOException {
+        TrainCheckpoint.write(folder, model, tokenizer, config, trainStep.optimizer(), names, at, metrics.lines());
+    }
+
+    /** One metrics line and one progress line for the log interval that ends at the current step. */
+    private void logInterval(Metrics metrics, ThroughputClock.Interval interval, double lr, double gradNorm)
+            throws IOException {
+        double mfu = mfu(interval.tokensPerSec());
+        metrics.add(new Metrics.Train(state.step(), interval.meanLoss(), lr, gradNorm, interval.tokensPerSec(),
+                interval.msPerStep(), trainStep.scaler().scale(), mfu > 0 ? mfu : null));
+        log.println(ProgressLine.format(state.step(), config.maxSteps(), interval.meanLoss(), lr, gradNorm,
+                interval.tokensPerSec(), interval.msPerStep(), mfu));
     }
 
     /** Mean loss over the first {@code evalBatches} batches of a fresh validation stream, without gradients. */

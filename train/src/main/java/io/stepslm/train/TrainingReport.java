@@ -12,15 +12,22 @@ import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 /**
- * {@code report.html} with PNG charts (train and validation loss, learning rate, throughput) rebuilt from the
- * metrics at every evaluation; each file is written to a temporary name and renamed, so a browser or a crash never
- * sees half a report.
+ * {@code report.html} with PNG charts (train and validation loss, learning rate, throughput), rebuilt from the
+ * metrics by the caller of the trainer (at every evaluation with {@link #atEachEvaluation}); each file is written
+ * to a temporary name and renamed, so a browser or a crash never sees half a report.
  */
 public final class TrainingReport {
 
     public static final String FILE = "report.html";
 
     private TrainingReport() {}
+
+    /** Rebuilds the report of the run in {@code runDir} after every evaluation of its trainer. */
+    public static Trainer.EvaluationListener atEachEvaluation(Path runDir, TrainConfig config) {
+        String title = "stepslm training run: " + runDir.toAbsolutePath().getFileName();
+        String configJson = config.toJson();
+        return metrics -> write(runDir, metrics, title, configJson);
+    }
 
     public static void write(Path dir, Metrics metrics, String title, String configJson) throws IOException {
         System.setProperty("java.awt.headless", "true"); // charts render without a display (CI, servers)
@@ -36,15 +43,19 @@ public final class TrainingReport {
                     (long) p[0], p[1], Math.exp(p[1])));
         }
         String html = "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + escape(title) + "</title>"
-                + "<style>body{font-family:sans-serif;margin:2em}img{max-width:48%}td,th{padding:2px 12px;text-align:right}</style>"
+                + "<style>body{font-family:sans-serif;margin:2em}img{max-width:48%}"
+                + "td,th{padding:2px 12px;text-align:right}</style>"
                 + "</head><body><h1>" + escape(title) + "</h1>"
-                + "<img src=\"loss.png\" alt=\"loss\"><img src=\"lr.png\" alt=\"learning rate\"><img src=\"throughput.png\" alt=\"throughput\">"
-                + "<h2>Evaluations</h2><table><tr><th>step</th><th>val loss</th><th>perplexity</th></tr>" + rows + "</table>"
+                + "<img src=\"loss.png\" alt=\"loss\"><img src=\"lr.png\" alt=\"learning rate\">"
+                + "<img src=\"throughput.png\" alt=\"throughput\">"
+                + "<h2>Evaluations</h2><table><tr><th>step</th><th>val loss</th><th>perplexity</th></tr>" + rows
+                + "</table>"
                 + "<h2>Configuration</h2><pre>" + escape(configJson) + "</pre></body></html>\n";
         AtomicFiles.writeString(dir.resolve(FILE), html);
     }
 
-    private static void chart(Path file, String title, String yLabel, String[] names, double[][]... series) throws IOException {
+    private static void chart(Path file, String title, String yLabel, String[] names, double[][]... series)
+            throws IOException {
         XYSeriesCollection data = new XYSeriesCollection();
         for (int i = 0; i < series.length; i++) {
             XYSeries s = new XYSeries(names[i]);
@@ -53,7 +64,8 @@ public final class TrainingReport {
             }
             data.addSeries(s);
         }
-        JFreeChart chart = ChartFactory.createXYLineChart(title, "step", yLabel, data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createXYLineChart(title, "step", yLabel, data, PlotOrientation.VERTICAL, true,
+                false, false);
         AtomicFiles.write(file, tmp -> ChartUtils.saveChartAsPNG(tmp.toFile(), chart, 640, 400));
     }
 

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,21 +70,16 @@ class CheckpointsTest {
     void metricsAndReportAreWritten() throws IOException {
         try (Metrics m = Metrics.open(run)) {
             for (int step = 0; step < 30; step += 10) {
-                JsonObject t = new JsonObject();
-                t.addProperty("type", "train");
-                t.addProperty("step", step);
-                t.addProperty("loss", 4.0 - step / 10.0);
-                t.addProperty("lr", 1e-3);
-                t.addProperty("tokensPerSec", 1000);
-                m.add(t);
+                m.add(new Metrics.Train(step, 4.0 - step / 10.0, 1e-3, 0.5, 1000, 12, 1, null));
             }
-            JsonObject e = new JsonObject();
-            e.addProperty("type", "eval");
-            e.addProperty("step", 20);
-            e.addProperty("valLoss", 2.5);
-            m.add(e);
+            m.add(new Metrics.Eval(20, 2.5, Math.exp(2.5), null));
             TrainingReport.write(run, m, "test run", "{\"a\": 1}");
         }
+        List<String> lines = Files.readAllLines(run.resolve(Metrics.FILE));
+        assertEquals("{\"type\":\"train\",\"step\":0,\"loss\":4.0,\"lr\":0.001,\"gradNorm\":0.5,"
+                + "\"tokensPerSec\":1000.0,\"msPerStep\":12.0,\"lossScale\":1.0}", lines.get(0)); // no "mfu": unknown
+        assertEquals("{\"type\":\"eval\",\"step\":20,\"valLoss\":2.5,\"perplexity\":" + Math.exp(2.5) + "}",
+                lines.get(3));
         try (Metrics again = Metrics.open(run)) {
             assertEquals(4, again.records().size());
             assertEquals(2.5, again.series("eval", "valLoss")[0][1]);

@@ -52,6 +52,7 @@ class EndToEndTest {
             try (LanguageModel model = LanguageModel.create(ModelConfig.charTiny(tokenizer.vocabSize()), runtime);
                  Trainer trainer = new Trainer(model, tokenizer, c, run,
                          new PrintStream(OutputStream.nullOutputStream()), corpus.bytesPerToken())) {
+                trainer.afterEachEvaluation(TrainingReport.atEachEvaluation(run, c)); // the caller renders the report
                 result = trainer.run(TokenWindows.random(corpus.train(), c.context(), LoaderState.initial(c.seed())),
                         () -> TokenWindows.sequential(corpus.validation(), c.context()));
             }

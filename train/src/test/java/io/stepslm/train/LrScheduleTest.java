@@ -10,7 +10,7 @@ class LrScheduleTest {
 
     @Test
     void cosineAtItsBoundaries() {
-        LrSchedule s = new LrSchedule("cosine", 1e-3, 1e-4, 100, 2000);
+        LrSchedule s = new LrSchedule(Schedule.COSINE, 1e-3, 1e-4, 100, 2000);
         assertEquals(1e-3 / 101, s.at(0), EPS);            // first warmup step is not zero
         assertEquals(1e-3 * 100 / 101, s.at(99), EPS);     // last warmup step
         assertEquals(1e-3, s.at(100), EPS);                // peak right after warmup
@@ -24,11 +24,11 @@ class LrScheduleTest {
 
     @Test
     void linearAndConstant() {
-        LrSchedule linear = new LrSchedule("linear", 1.0, 0.0, 0, 10);
+        LrSchedule linear = new LrSchedule(Schedule.LINEAR, 1.0, 0.0, 0, 10);
         assertEquals(1.0, linear.at(0), EPS);
         assertEquals(0.5, linear.at(5), EPS);
         assertEquals(0.0, linear.at(10), EPS);
-        LrSchedule constant = new LrSchedule("constant", 0.5, 0.1, 2, 10);
+        LrSchedule constant = new LrSchedule(Schedule.CONSTANT, 0.5, 0.1, 2, 10);
         assertEquals(0.5 / 3, constant.at(0), EPS);
         assertEquals(0.5, constant.at(2), EPS);
         assertEquals(0.5, constant.at(100), EPS);

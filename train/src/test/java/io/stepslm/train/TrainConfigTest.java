@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.stepslm.model.Precision;
 import org.junit.jupiter.api.Test;
 
 class TrainConfigTest {
@@ -53,5 +54,28 @@ class TrainConfigTest {
     void unknownPresetListsTheKnownOnes() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.preset("huge"));
         assertTrue(e.getMessage().contains("shakespeare-char"), e.getMessage());
+    }
+
+    @Test
+    void presetsAreNamedOverridesOfTheBase() {
+        // the values the presets had when each was written out in full
+        assertEquals(new TrainConfig(1337, 12, 1, 64, 1500, Schedule.COSINE, 2e-3, 2e-4, 100, 0.1, 0.9, 0.99, 1e-8,
+                1.0, Precision.FP32, 65536, 2000, 5, 250, 20, 500, 2, 0, 50), TrainConfig.demo());
+        assertEquals(new TrainConfig(1337, 4, 1, 16, 20, Schedule.COSINE, 3e-3, 3e-4, 2, 0.1, 0.9, 0.99, 1e-8, 1.0,
+                Precision.FP32, 65536, 2000, 5, 10, 2, 10, 2, 0, 5), TrainConfig.tiny());
+        assertEquals(TrainConfig.shakespeareChar(), TrainConfig.preset("default"));
+    }
+
+    @Test
+    void scheduleAndPrecisionAreEnumsWrittenAsTheirIds() {
+        String json = TrainConfig.shakespeareChar().toJson();
+        assertTrue(json.contains("\"schedule\": \"cosine\"") && json.contains("\"precision\": \"fp32\""), json);
+        TrainConfig c = TrainConfig.tiny().withOverrides("{\"schedule\": \"linear\", \"precision\": \"bf16\"}", "flags");
+        assertEquals(Schedule.LINEAR, c.schedule());
+        assertEquals(Precision.BF16, c.precision());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainConfig.tiny().withOverrides("{\"precision\": \"fp8\"}", "run.json"));
+        assertTrue(e.getMessage().contains("run.json") && e.getMessage().contains("fp8")
+                && e.getMessage().contains("bf16"), e.getMessage());
     }
 }
