@@ -35,8 +35,8 @@ final class Block {
     }
 
     /** Inference on the new positions x (B, T, w) -> (B, T, w), reading and extending this block's cache. */
-    NDArray decode(NDArray x, KvCache cache, int blockIndex) {
-        return finish(x, attn.forward(ln1.forward(x), cache, blockIndex), false);
+    NDArray decode(NDArray x, KvCache cache, int blockIndex, int row, int pos) {
+        return finish(x, attn.forward(ln1.forward(x), cache, blockIndex, row, pos), false);
     }
 
     private NDArray finish(NDArray x, NDArray attnOut, boolean training) {

@@ -46,20 +46,21 @@ final class CausalSelfAttention {
     }
 
     /**
-     * Attention of the new positions x (B, T, w) at cache.position() .. + T - 1 against every cached position;
-     * writes this block's keys and values into the cache first. T > 1 only for the prefill of an empty cache.
+     * Attention of the new positions x (B, T, w) of cache rows [row, row + B), all at position p, at p .. p + T - 1
+     * against every cached position; writes this block's keys and values into the cache first.
      */
-    NDArray forward(NDArray x, KvCache cache, int block) {
-        int pos = cache.position();
+    NDArray forward(NDArray x, KvCache cache, int block, int row, int pos) {
+        long b = x.getShape().get(0);
         long t = x.getShape().get(1);
         NDList qkv = heads(x, pos);
-        NDIndex newRows = new NDIndex(":, :, {}:{}", pos, pos + t);
-        NDIndex allRows = new NDIndex(":, :, :{}", pos + t);
-        cache.keys(block).set(newRows, qkv.get(1)); // in place (B, nh, Tmax, hs)
+        NDIndex newRows = new NDIndex("{}:{}, :, {}:{}", row, row + b, pos, pos + t);
+        NDIndex allRows = new NDIndex("{}:{}, :, :{}", row, row + b, pos + t);
+        cache.keys(block).set(newRows, qkv.get(1)); // in place (B, nh, Tmax + 1, hs)
         cache.values(block).set(newRows, qkv.get(2));
         NDArray k = cache.keys(block).get(x.getManager(), allRows); // (B, nh, Tk, hs), a view on the step's manager
         NDArray v = cache.values(block).get(x.getManager(), allRows); // (B, nh, Tk, hs)
-        boolean causal = t > 1; // prefill: Tq == Tk; one token: it sees every cached key
+        // prefill of an empty row: Tq == Tk, causal; one token: it sees every cached key
+        boolean causal = t > 1;
         NDArray y = kernels.attention(qkv.get(0), k, v, causal, precision); // (B, nh, T, hs)
         return merge(y, x);
     }

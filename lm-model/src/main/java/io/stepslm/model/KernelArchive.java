@@ -75,6 +75,7 @@ public final class KernelArchive {
         method(s, "round_fp16", "x", "torch.to(torch.to(x, 5), 6)");
         method(s, "round_bf16", "x", "torch.to(torch.to(x, 15), 6)");
         optimizerMethods(s);
+        decodeMethods(s);
         return s.toString();
     }
 
@@ -115,6 +116,130 @@ public final class KernelArchive {
                     torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, annotate(List[Tensor], []), steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False)
                     return step
                 """);
+    }
+
+    /**
+     * One whole decoding step of any model config in one call (run without autograd): embedding, every block of
+     * every StepsNet step with the in-place write of its keys and values into the cache, the final norm and the
+     * head of the last position only. Lists (see {@link FusedDecoding} for the order): {@code glob} = wte, wpe,
+     * ln_f.weight, ln_f.bias, head, rotary cos, sin; {@code blocks} = 12 tensors per block (ln1 w/b, qkv w/b,
+     * proj w/b, ln2 w/b, fc w/b, mlp proj w/b), an empty placeholder where the config has none;
+     * {@code layout} = [V, hs, rms, swiglu, rotary, norm bias, linear bias, steps, widths.., depths..];
+     * {@code step} = [row0, Tk, B, T, tokens (B T).., positions (B).., write columns (B)..]. Row b of the batch is
+     * cache row row0 + b; its tokens sit at positions pos_b .. pos_b + T - 1 and see the keys at positions up to
+     * their own (a per-row causal mask), so rows of different lengths share one step. Returns (B, V) FP32 logits.
+     */
+    private static void decodeMethods(StringBuilder s) {
+        String eps = String.format(java.util.Locale.ROOT, "%.17g", (double) ModelConfig.NORM_EPS);
+        s.append("""
+                  def _norm(self: __torch__.Kernels,
+                    x: Tensor,
+                    w: Tensor,
+                    b: Tensor,
+                    rms: int,
+                    has_bias: int) -> Tensor:
+                    if rms == 1:
+                      out = torch.rms_norm(x, [torch.size(x, -1)], w, EPS)
+                    else:
+                      if has_bias == 1:
+                        out = torch.layer_norm(x, [torch.size(x, -1)], w, b, EPS)
+                      else:
+                        out = torch.layer_norm(x, [torch.size(x, -1)], w, None, EPS)
+                    return out
+                  def _linear(self: __torch__.Kernels,
+                    x: Tensor,
+                    w: Tensor,
+                    b: Tensor,
+                    has_bias: int) -> Tensor:
+                    if has_bias == 1:
+                      out = torch.linear(x, w, b)
+                    else:
+                      out = torch.linear(x, w)
+                    return out
+                  def _rope(self: __torch__.Kernels,
+                    x: Tensor,
+                    cos: Tensor,
+                    sin: Tensor,
+                    hs: int) -> Tensor:
+                    half = hs // 2
+                    rot = torch.cat([torch.neg(torch.slice(x, 3, half, hs)), torch.slice(x, 3, 0, half)], -1)
+                    return torch.add(torch.mul(x, cos), torch.mul(rot, sin))
+                  def decode(self: __torch__.Kernels,
+                    glob: List[Tensor],
+                    blocks: List[Tensor],
+                    keys: List[Tensor],
+                    values: List[Tensor],
+                    layout: List[int],
+                    step: List[int]) -> Tensor:
+                    row0 = step[0]
+                    tk = step[1]
+                    b = step[2]
+                    t = step[3]
+                    ids = torch.tensor(step, dtype=4)
+                    tokens = torch.reshape(torch.slice(ids, 0, 4, 4 + b * t), [b, t])
+                    pos = torch.slice(ids, 0, 4 + b * t, 4 + b * t + b)
+                    write = torch.slice(ids, 0, 4 + b * t + b, 4 + b * t + 2 * b)
+                    vocab = layout[0]
+                    hs = layout[1]
+                    rms = layout[2]
+                    swiglu = layout[3]
+                    rotary = layout[4]
+                    norm_bias = layout[5]
+                    lin_bias = layout[6]
+                    nsteps = layout[7]
+                    ar = torch.unsqueeze(torch.arange(t), 0)
+                    p = torch.add(torch.unsqueeze(pos, 1), ar)
+                    wr = torch.add(torch.unsqueeze(write, 1), ar)
+                    x = torch.embedding(glob[0], tokens)
+                    if rotary == 1:
+                      cos = torch.unsqueeze(torch.embedding(glob[5], p), 1)
+                      sin = torch.unsqueeze(torch.embedding(glob[6], p), 1)
+                    else:
+                      x = torch.add(x, torch.embedding(glob[1], p))
+                      cos = glob[5]
+                      sin = glob[6]
+                    mask = torch.le(torch.reshape(torch.arange(tk), [1, 1, 1, tk]), torch.reshape(p, [b, 1, t, 1]))
+                    rows = torch.unsqueeze(torch.arange(row0, row0 + b), 1)
+                    y = torch.slice(x, 2, 0, layout[8])
+                    blk = 0
+                    for i in range(nsteps):
+                      wi = layout[8 + i]
+                      if i > 0:
+                        y = torch.cat([y, torch.slice(x, 2, layout[7 + i], wi)], -1)
+                      nh = wi // hs
+                      for j in range(layout[8 + nsteps + i]):
+                        o = 12 * blk
+                        h = self._norm(y, blocks[o], blocks[o + 1], rms, norm_bias)
+                        qkv = self._linear(h, blocks[o + 2], blocks[o + 3], lin_bias)
+                        qkv = torch.transpose(torch.reshape(qkv, [b, t, 3 * nh, hs]), 1, 2)
+                        q = torch.slice(qkv, 1, 0, nh)
+                        k = torch.slice(qkv, 1, nh, 2 * nh)
+                        v = torch.slice(qkv, 1, 2 * nh, 3 * nh)
+                        if rotary == 1:
+                          q = self._rope(q, cos, sin, hs)
+                          k = self._rope(k, cos, sin, hs)
+                        kc = keys[blk]
+                        vc = values[blk]
+                        _0 = torch.index_put_(kc, annotate(List[Optional[Tensor]], [rows, None, wr]), torch.transpose(k, 1, 2))
+                        _1 = torch.index_put_(vc, annotate(List[Optional[Tensor]], [rows, None, wr]), torch.transpose(v, 1, 2))
+                        kk = torch.slice(torch.slice(kc, 0, row0, row0 + b), 2, 0, tk)
+                        vv = torch.slice(torch.slice(vc, 0, row0, row0 + b), 2, 0, tk)
+                        att = torch.scaled_dot_product_attention(q, kk, vv, mask, 0., False)
+                        att = torch.reshape(torch.transpose(att, 1, 2), [b, t, wi])
+                        y = torch.add(y, self._linear(att, blocks[o + 4], blocks[o + 5], lin_bias))
+                        h = self._norm(y, blocks[o + 6], blocks[o + 7], rms, norm_bias)
+                        h = self._linear(h, blocks[o + 8], blocks[o + 9], lin_bias)
+                        if swiglu == 1:
+                          gu = torch.chunk(h, 2, -1)
+                          h = torch.mul(torch.silu(gu[0]), gu[1])
+                        else:
+                          h = torch.gelu(h)
+                        y = torch.add(y, self._linear(h, blocks[o + 10], blocks[o + 11], lin_bias))
+                        blk = blk + 1
+                    last = self._norm(torch.select(y, 1, t - 1), glob[2], glob[3], rms, norm_bias)
+                    logits = torch.linear(last, glob[4])
+                    return torch.contiguous(torch.slice(logits, 1, 0, vocab))
+                """.replace("EPS", eps));
     }
 
     private static String down(String var, String prec) {

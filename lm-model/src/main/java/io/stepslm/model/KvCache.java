@@ -5,22 +5,26 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
+import java.util.Arrays;
+
 /**
- * Keys and values of every block for incremental decoding (as llama.cpp's KV cache): preallocated to the context
- * length and written in place, so one decoding step costs the same native calls at every position (attention reads
- * a view of the first {@code position} rows). Each block's buffers have that block's step width: nh_i heads of hs.
- * Owns its native memory: close it (or reuse it after {@link #reset()}).
+ * Keys and values of every block for incremental decoding (as llama.cpp's KV cache): preallocated and written in
+ * place, so one decoding step costs the same native calls at every position (attention reads the first rows of a
+ * view). Each block's buffers have that block's step width: nh_i heads of hs. Every batch row has its own position,
+ * so rows can hold unrelated sequences that join and leave at any time (continuous batching, {@link Decoder}).
+ * Each buffer has one column more than the context length: a scratch column that batched steps write for rows
+ * that take no part in them, and that attention never reads. Owns its native memory: close it.
  *
- * <p>Dimension legend: B batch, nh heads of the block's step, Tmax context length, hs head size.
+ * <p>Dimension legend: B batch rows, nh heads of the block's step, Tmax context length, hs head size.
  */
 public final class KvCache implements AutoCloseable {
 
     private final NDManager manager;
-    private final NDArray[] keys; // per block (B, nh, Tmax, hs)
-    private final NDArray[] values; // per block (B, nh, Tmax, hs)
+    private final NDArray[] keys; // per block (B, nh, Tmax + 1, hs)
+    private final NDArray[] values; // per block (B, nh, Tmax + 1, hs)
     private final int batch;
     private final int capacity;
-    private int position;
+    private final int[] positions; // per row: cached positions, the position of the row's next token
 
     KvCache(NDManager parent, ModelConfig config, int batch) {
         if (batch <= 0) {
@@ -29,11 +33,12 @@ public final class KvCache implements AutoCloseable {
         this.manager = parent.newSubManager();
         this.batch = batch;
         this.capacity = config.contextLength();
+        this.positions = new int[batch];
         this.keys = new NDArray[config.blocks()];
         this.values = new NDArray[config.blocks()];
         int b = 0;
         for (int i = 0; i < config.steps().size(); i++) {
-            Shape shape = new Shape(batch, config.heads(i), capacity, config.headSize());
+            Shape shape = new Shape(batch, config.heads(i), capacity + 1L, config.headSize());
             for (int j = 0; j < config.steps().get(i).depth(); j++, b++) {
                 keys[b] = manager.zeros(shape, DataType.FLOAT32);
                 values[b] = manager.zeros(shape, DataType.FLOAT32);
@@ -41,12 +46,24 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
-    /** Number of positions already cached (the position of the next token). */
+    /** Number of positions cached in every row (the position of the next token); rows must agree. */
     public int position() {
-        return position;
+        int p = positions[0];
+        for (int r = 1; r < batch; r++) {
+            if (positions[r] != p) {
+                throw new IllegalStateException("the KV cache rows are at different positions "
+                        + Arrays.toString(positions) + ": ask position(row)");
+            }
+        }
+        return p;
     }
 
-    /** Longest sequence the cache can hold: the model's context length. */
+    /** Number of positions cached in one row (the position of its next token). */
+    public int position(int row) {
+        return positions[checkRow(row)];
+    }
+
+    /** Longest sequence the cache can hold per row: the model's context length. */
     public int capacity() {
         return capacity;
     }
@@ -55,12 +72,17 @@ public final class KvCache implements AutoCloseable {
         return batch;
     }
 
-    /** Forgets every cached position (buffers are reused, stale rows are never read). */
+    /** Forgets every cached position of every row (buffers are reused, stale columns are never read). */
     public void reset() {
-        position = 0;
+        Arrays.fill(positions, 0);
     }
 
-    /** Per block: keys and values of its step width. */
+    /** Forgets every cached position of one row, leaving the others untouched. */
+    public void reset(int row) {
+        positions[checkRow(row)] = 0;
+    }
+
+    /** Per block: keys and values of its step width, (B, nh, Tmax + 1, hs). */
     NDArray keys(int block) {
         return keys[block];
     }
@@ -69,13 +91,32 @@ public final class KvCache implements AutoCloseable {
         return values[block];
     }
 
-    void advance(int positions) {
-        position += positions;
+    int blocks() {
+        return keys.length;
+    }
+
+    /** Moves rows [from, to) on by {@code count} positions after their keys and values were written. */
+    void advance(int from, int to, int count) {
+        for (int r = from; r < to; r++) {
+            positions[r] += count;
+        }
+    }
+
+    /** Moves one row on by {@code count} positions. */
+    void advance(int row, int count) {
+        positions[checkRow(row)] += count;
     }
 
     /** The shape of one block's key buffer (tests check the per-step widths). */
     public Shape keyShape(int block) {
         return keys[block].getShape();
+    }
+
+    private int checkRow(int row) {
+        if (row < 0 || row >= batch) {
+            throw new IllegalArgumentException("KV cache row " + row + " is outside [0, " + batch + ")");
+        }
+        return row;
     }
 
     @Override

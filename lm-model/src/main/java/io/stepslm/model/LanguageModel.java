@@ -57,6 +57,7 @@ public final class LanguageModel implements AutoCloseable {
     private final NDArray lmHead; // (Vp, C), wte when tied
     private final Norm lnF;
     private final Steps steps;
+    private final Rotary rotary;
 
     private LanguageModel(ModelConfig config, ModelRuntime runtime, Values values) {
         this.config = config;
@@ -74,7 +75,7 @@ public final class LanguageModel implements AutoCloseable {
             this.wte = params.get("wte.weight");
             this.wpe = params.get("wpe.weight");
             this.lmHead = config.tiedEmbeddings() ? wte : params.get("lm_head.weight");
-            Rotary rotary = Rotary.of(manager, config);
+            this.rotary = Rotary.of(manager, config);
             this.lnF = new Norm(params, "ln_f", config, runtime.kernels());
             this.steps = new Steps(params, config, runtime, rotary);
         } catch (RuntimeException e) {
@@ -259,25 +260,66 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     /**
+     * A {@link Decoder} of {@code rows} independent sequences for generation, owned by the caller (close it before
+     * the model): one fused native call per step with the fused kernels in FP32, the reference path otherwise.
+     */
+    public Decoder newDecoder(int rows) {
+        return new Decoder(this, rows);
+    }
+
+    NDManager manager() {
+        return manager;
+    }
+
+    Rotary rotary() {
+        return rotary;
+    }
+
+    NDArray lmHead() {
+        return lmHead;
+    }
+
+    /**
      * Incremental decoding (inference only, no gradients): logits (B, T, V) of the new tokens (B, T) at positions
      * cache.position() .. + T - 1, whose keys and values are appended to the cache. Prefill with the prompt, then
-     * pass one token at a time; each step costs the same whatever the position.
+     * pass one token at a time; each step costs the same whatever the position. This is the reference decoding path
+     * (plain DJL ops through the kernels); {@link Decoder} is the fast one, and tests compare them.
      */
     public NDArray step(NDArray tokens, KvCache cache) {
-        checkTokens(tokens);
         long b = tokens.getShape().get(0);
-        int t = Math.toIntExact(tokens.getShape().get(1));
         if (b != cache.batch()) {
             throw new IllegalArgumentException("tokens batch " + b + " does not match the KV cache batch "
                     + cache.batch() + ": create the cache with newCache(" + b + ")");
         }
-        if (cache.position() + t > cache.capacity()) {
+        return step(tokens, cache, 0);
+    }
+
+    /**
+     * As {@link #step(NDArray, KvCache)} for the cache rows [row, row + B) only, which must be at one position;
+     * the other rows are left untouched.
+     */
+    public NDArray step(NDArray tokens, KvCache cache, int row) {
+        checkTokens(tokens);
+        int b = Math.toIntExact(tokens.getShape().get(0));
+        int t = Math.toIntExact(tokens.getShape().get(1));
+        if (row < 0 || row + b > cache.batch()) {
+            throw new IllegalArgumentException("rows [" + row + ", " + (row + b) + ") are outside the KV cache's "
+                    + cache.batch() + " rows: create the cache with enough rows");
+        }
+        int pos = cache.position(row);
+        for (int r = row + 1; r < row + b; r++) {
+            if (cache.position(r) != pos) {
+                throw new IllegalArgumentException("KV cache rows " + row + " and " + r + " are at positions " + pos
+                        + " and " + cache.position(r) + ": step rows of different positions one at a time");
+            }
+        }
+        if (pos + t > cache.capacity()) {
             throw new IllegalArgumentException("the KV cache holds " + cache.capacity() + " positions (the context "
-                    + "length) and has " + cache.position() + ", cannot add " + t + ": reset() it and prefill the "
+                    + "length) and has " + pos + ", cannot add " + t + ": reset() it and prefill the "
                     + "last tokens again (sliding window)");
         }
-        // ids in [V, Vp) would silently read zero padding rows: decoding takes ids from users, so check them here
-        // (training takes them from the tokenizer and skips the device sync)
+        // ids in [V, Vp) would silently read zero padding rows: check them here (this oracle path may sync the
+        // device; the Decoder checks ids in Java instead)
         long max = tokens.max().toType(DataType.INT64, false).getLong();
         long min = tokens.min().toType(DataType.INT64, false).getLong();
         if (min < 0 || max >= config.vocabSize()) {
@@ -287,24 +329,26 @@ public final class LanguageModel implements AutoCloseable {
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try {
-            if (cache.position() > 0 && t > 1) {
+            if (pos > 0 && t > 1) {
                 // the kernels' causal mask assumes Tq == Tk: extend a non-empty cache one position at a time
                 NDList outs = new NDList(t);
                 for (int i = 0; i < t; i++) {
-                    outs.add(decode(tokens.get(new NDIndex(":, {}:{}", i, i + 1)), cache)); // (B, 1, V)
+                    outs.add(decode(tokens.get(new NDIndex(":, {}:{}", i, i + 1)), cache, row)); // (B, 1, V)
                 }
                 return NDArrays.concat(outs, 1); // (B, T, V)
             }
-            return decode(tokens, cache);
+            return decode(tokens, cache, row);
         } finally {
             JniUtils.setGradMode(gradMode);
         }
     }
 
-    private NDArray decode(NDArray tokens, KvCache cache) {
-        NDArray x = embed(tokens, cache.position(), false); // (B, T, C)
-        NDArray y = steps.decode(x, cache); // (B, T, C)
-        cache.advance(Math.toIntExact(tokens.getShape().get(1)));
+    private NDArray decode(NDArray tokens, KvCache cache, int row) {
+        int pos = cache.position(row);
+        int b = Math.toIntExact(tokens.getShape().get(0));
+        NDArray x = embed(tokens, pos, false); // (B, T, C)
+        NDArray y = steps.decode(x, cache, row, pos); // (B, T, C)
+        cache.advance(row, row + b, Math.toIntExact(tokens.getShape().get(1)));
         return head(y); // (B, T, V)
     }
 

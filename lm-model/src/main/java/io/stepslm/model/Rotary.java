@@ -58,6 +58,19 @@ final class Rotary {
         this.rotateHalf = manager.create(r, new Shape(headSize, headSize));
     }
 
+    boolean enabled() {
+        return enabled;
+    }
+
+    /** cos and sin tables (Tmax, hs) of the rotation; rotary positions only (the fused decoding step reads them). */
+    NDArray cos() {
+        return cos;
+    }
+
+    NDArray sin() {
+        return sin;
+    }
+
     /** x (B, nh, T, hs) at positions offset .. offset + T - 1 -> rotated, same shape, on x's manager. */
     NDArray apply(NDArray x, long offset) {
         if (!enabled) {

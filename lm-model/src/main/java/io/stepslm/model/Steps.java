@@ -75,8 +75,11 @@ final class Steps {
         return y;
     }
 
-    /** Inference on the new positions x (B, T, C) -> (B, T, C), extending the cache of every block. */
-    NDArray decode(NDArray x, KvCache cache) {
+    /**
+     * Inference on the new positions x (B, T, C) of cache rows [row, row + B), all at position pos -> (B, T, C),
+     * extending the cache of every block.
+     */
+    NDArray decode(NDArray x, KvCache cache, int row, int pos) {
         NDList slices = splitPoints.length == 0 ? new NDList(x) : x.split(splitPoints, 2); // n x (B, T, d_i)
         NDArray y = slices.get(0); // (B, T, C_1)
         int blockIndex = 0;
@@ -85,7 +88,7 @@ final class Steps {
                 y = y.concat(slices.get(i), -1); // (B, T, C_i)
             }
             for (Block block : blocks[i]) {
-                y = block.decode(y, cache, blockIndex++); // (B, T, C_i)
+                y = block.decode(y, cache, blockIndex++, row, pos); // (B, T, C_i)
             }
         }
         return y;

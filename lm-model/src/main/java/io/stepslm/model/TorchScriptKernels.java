@@ -220,6 +220,14 @@ public final class TorchScriptKernels implements Kernels, AutoCloseable {
         }
     }
 
+    /**
+     * Runs one archive method on TorchScript values under a no-grad guard (the fused decoding step); the caller
+     * closes the arguments and the result.
+     */
+    IValue callNoGrad(String method, IValue... args) {
+        return StepsLmMethodCall.call(module, method, false, args);
+    }
+
     private static PtNDArray[] tensors(List<NDArray> arrays) {
         PtNDArray[] out = new PtNDArray[arrays.size()];
         for (int i = 0; i < out.length; i++) {

@@ -81,7 +81,7 @@ class KvCacheTest {
             int block = 0;
             for (int i = 0; i < c.steps().size(); i++) {
                 for (int j = 0; j < c.steps().get(i).depth(); j++, block++) {
-                    assertEquals(new Shape(3, c.heads(i), c.contextLength(), c.headSize()), cache.keyShape(block));
+                    assertEquals(new Shape(3, c.heads(i), c.contextLength() + 1L, c.headSize()), cache.keyShape(block));
                 }
             }
         }
