@@ -4,7 +4,9 @@ import ai.djl.Device;
 import io.stepslm.datasets.BuiltinCorpus;
 import io.stepslm.datasets.Document;
 import io.stepslm.datasets.LoaderState;
+import io.stepslm.generate.GenerationConfig;
 import io.stepslm.generate.Generator;
+import io.stepslm.generate.TokenListener;
 import io.stepslm.generate.SamplingConfig;
 import io.stepslm.machine.CpuThreads;
 import io.stepslm.model.KernelChoice;
@@ -133,9 +135,9 @@ public final class DemoCommand implements Callable<Integer> {
                 log.printf("[4/4] continuation (temperature 0.8, top-k 200, seed 1337):%n%n%s", prompt);
                 log.flush();
                 int[] promptIds = tokenizer.encode(prompt);
-                int[] generated = new Generator(lm).generate(promptIds, new SamplingConfig(tokens, 0.8, 200, 1.0, 1337),
-                        Set.of(tokenizer.endOfTextId()), id -> { });
-                log.println(tokenizer.decode(generated));
+                GenerationConfig sampling = GenerationConfig.of(tokens, SamplingConfig.defaults())
+                        .withStops(Set.of(tokenizer.endOfTextId()), List.of());
+                log.println(new Generator(lm, tokenizer::decode).generate(promptIds, sampling, TokenListener.NONE).text());
                 log.printf(Locale.ROOT, "%ndemo finished in %.0f s. Next: ./stepslm eval --checkpoint %s <files>, "
                         + "./stepslm generate --help, ./stepslm train --help%n", (System.nanoTime() - start) / 1e9, out);
             }

@@ -88,6 +88,26 @@ class TrainEvalGenerateCommandTest {
         assertTrue(text.startsWith("It is a truth") && text.length() > "It is a truth".length() + 10, text);
         assertEquals(text, stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(), "--prompt", "It is a truth",
                 "--tokens", "40", "--seed", "3"), 0), "same seed, same text");
+
+        // a huge --tokens allocates nothing up front; the stop string ends it, and --json reports why
+        String stopped = stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(), "--prompt", "It is",
+                "--tokens", "2000000000", "--stop", "e", "--stop", " ", "--stop", "a", "--temperature", "1", "--json"), 0);
+        JsonObject g = JsonParser.parseString(stopped.strip()).getAsJsonObject();
+        assertEquals("stop_string", g.get("stop_reason").getAsString(), stopped);
+        String text2 = g.get("text").getAsString();
+        assertTrue(!text2.contains("e") && !text2.contains(" ") && g.get("generated_tokens").getAsInt() >= 1, stopped);
+        assertTrue(g.get("generation_tokens_per_second").getAsDouble() >= 0 && g.has("prompt_tokens_per_second"));
+
+        // one prompt per document of a prompt file, each with its own JSON line
+        Path prompts = dir.resolve("prompts.txt");
+        Files.writeString(prompts, "Elizabeth<|endoftext|>Mr. Darcy<|endoftext|>", StandardCharsets.UTF_8);
+        String lines = stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(), "--prompt-file",
+                prompts.toString(), "--per-document", "--tokens", "5", "--min-p", "0.05", "--repeat-penalty", "1.1",
+                "--presence-penalty", "0.5", "--frequency-penalty", "0.1", "--json"), 0);
+        String[] objects = lines.strip().split("\n");
+        assertEquals(2, objects.length, lines);
+        assertEquals("Mr. Darcy", JsonParser.parseString(objects[1]).getAsJsonObject().get("prompt").getAsString());
+        assertEquals(5, JsonParser.parseString(objects[0]).getAsJsonObject().get("generated_tokens").getAsInt());
     }
 
     @Test
@@ -126,6 +146,10 @@ class TrainEvalGenerateCommandTest {
         CliRun badSampling = CliRun.of("generate", "--checkpoint", dir.toString(), "--temperature", "-1");
         assertEquals(1, badSampling.exit());
         assertTrue(badSampling.err().contains("temperature"), badSampling.err());
+
+        CliRun badMinP = CliRun.of("generate", "--checkpoint", dir.toString(), "--min-p", "2");
+        assertEquals(1, badMinP.exit());
+        assertTrue(badMinP.err().contains("min-p 2.0"), badMinP.err());
 
         CliRun gpu = CliRun.of("train", "--char", "--device", "gpu:3", "--out", dir.resolve("r").toString(), "--max-steps", "1");
         assertEquals(1, gpu.exit());

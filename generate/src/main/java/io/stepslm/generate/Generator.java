@@ -1,81 +1,61 @@
 package io.stepslm.generate;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.Shape;
-import io.stepslm.model.KvCache;
 import io.stepslm.model.LanguageModel;
-import java.util.Arrays;
-import java.util.Set;
-import java.util.function.IntConsumer;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * Autoregressive generation with the model's KV cache: prefill the prompt once, then one token per forward step at
- * a cost independent of the position. Past the context length it shifts the window as llama.cpp does: it keeps the
- * last half of the context, prefills it again and carries on, so generation never stops for length.
+ * Autoregressive generation with the model's KV cache: prefill the prompt once, then one token per decoding step
+ * at a cost independent of the position (one fused native call per step with the fused kernels). Past the context
+ * length it shifts the window as llama.cpp does: it keeps the last half of the context, prefills it again and
+ * carries on, so generation never stops for length. Built on {@link ContinuousBatch}: one prompt is a batch of one,
+ * several prompts share every step and each row gives what it would give alone.
  */
 public final class Generator {
 
     private final LanguageModel model;
+    private final TokenDecoder decoder;
 
-    public Generator(LanguageModel model) {
+    /** {@code decoder} turns ids into text (for stop strings and the result's text): {@code tokenizer::decode}. */
+    public Generator(LanguageModel model, TokenDecoder decoder) {
         this.model = model;
+        this.decoder = decoder;
+    }
+
+    /** Generates after {@code prompt}, reporting each token to {@code listener} as soon as it is chosen. */
+    public Generation generate(int[] prompt, GenerationConfig config, TokenListener listener) {
+        try (ContinuousBatch batch = new ContinuousBatch(model, decoder, 1)) {
+            Slot slot = batch.join(prompt, config, listener);
+            while (!slot.finished()) {
+                batch.step();
+            }
+            return slot.result();
+        }
     }
 
     /**
-     * Generates up to {@code config.maxNewTokens()} tokens after {@code prompt}, stopping after any of
-     * {@code stopTokens} (which is included in the result). Each new token is passed to {@code onToken} as soon as it
-     * is chosen (for streaming output). Returns the new tokens only.
+     * Generates after every prompt at once, row i with configs.get(i) (give each row its own seed for independent
+     * samples); each row stops on its own and equals {@code generate(prompts.get(i), configs.get(i), ...)}.
      */
-    public int[] generate(int[] prompt, SamplingConfig config, Set<Integer> stopTokens, IntConsumer onToken) {
-        if (prompt.length == 0) {
-            throw new IllegalArgumentException("the prompt is empty: give at least one token (e.g. the end-of-text "
-                    + "token to start a fresh document)");
+    public List<Generation> generate(List<int[]> prompts, List<GenerationConfig> configs) {
+        if (prompts.size() != configs.size() || prompts.isEmpty()) {
+            throw new IllegalArgumentException("give one config per prompt, got " + prompts.size() + " prompts and "
+                    + configs.size() + " configs");
         }
-        int vocab = model.config().vocabSize();
-        for (int id : prompt) {
-            if (id < 0 || id >= vocab) {
-                throw new IllegalArgumentException("prompt token " + id + " is outside the model's vocabulary of " + vocab
-                        + ": was the prompt encoded with the tokenizer this model was trained with?");
+        try (ContinuousBatch batch = new ContinuousBatch(model, decoder, prompts.size())) {
+            List<Slot> slots = new ArrayList<>();
+            for (int i = 0; i < prompts.size(); i++) {
+                slots.add(batch.join(prompts.get(i), configs.get(i), TokenListener.NONE));
             }
-        }
-        int context = model.config().contextLength();
-        Sampler sampler = new Sampler(config);
-        int[] history = Arrays.copyOf(prompt, prompt.length + config.maxNewTokens());
-        int length = prompt.length;
-        int[] out = new int[config.maxNewTokens()];
-        int produced = 0;
-        try (NDManager manager = NDManager.newBaseManager(model.runtime().device());
-                KvCache cache = model.newCache(1)) {
-            // prefill: the last `context` tokens of the prompt
-            float[] next = prefill(manager, cache, history, Math.max(0, length - context), length);
-            while (produced < config.maxNewTokens()) {
-                int token = sampler.sample(next);
-                out[produced++] = token;
-                history[length++] = token;
-                onToken.accept(token);
-                if (stopTokens.contains(token) || produced == config.maxNewTokens()) {
-                    break;
-                }
-                if (cache.position() == cache.capacity()) {
-                    // context shift: keep the last half of the window and prefill it again
-                    cache.reset();
-                    next = prefill(manager, cache, history, length - context / 2, length);
-                } else {
-                    next = prefill(manager, cache, history, length - 1, length);
-                }
+            while (batch.running() > 0) {
+                batch.step();
             }
-        }
-        return Arrays.copyOf(out, produced);
-    }
-
-    /** Feeds history[from, to) into the cache and returns the logits of the last position. */
-    private float[] prefill(NDManager manager, KvCache cache, int[] history, int from, int to) {
-        try (NDManager step = manager.newSubManager()) {
-            NDArray tokens = step.create(Arrays.copyOfRange(history, from, to), new Shape(1, to - from)); // (1, T)
-            NDArray logits = model.step(tokens, cache); // (1, T, V)
-            return logits.get(new NDIndex("0, -1")).toFloatArray(); // (V)
+            List<Generation> out = new ArrayList<>();
+            for (Slot s : slots) {
+                out.add(s.result());
+            }
+            return out;
         }
     }
 }
