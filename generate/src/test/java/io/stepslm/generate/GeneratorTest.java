@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import io.stepslm.model.CpuThreads;
+import io.stepslm.machine.CpuThreads;
 import io.stepslm.model.Kernels;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.model.ModelConfig;

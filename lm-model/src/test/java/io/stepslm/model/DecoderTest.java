@@ -8,6 +8,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 
+import io.stepslm.machine.CpuThreads;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
