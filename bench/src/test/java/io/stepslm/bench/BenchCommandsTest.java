@@ -80,6 +80,29 @@ class BenchCommandsTest {
     }
 
     @Test
+    void generateTimesEachModelEarlyAndLateAndRefusesAPeerFolderWithoutTheScript(@TempDir Path dir)
+            throws IOException {
+        Path source = dir.resolve("src");
+        Files.createDirectories(source);
+        Files.writeString(source.resolve("a.txt"), "ROMEO: It is a truth universally acknowledged. ".repeat(200));
+        Path tokenizer = dir.resolve("tokenizer.json");
+        new BpeTrainer(BpeTrainerConfig.gpt2(300)).train(List.of(source.resolve("a.txt"))).tokenizer().save(tokenizer);
+        Run r = bench("generate", "--tokenizer", tokenizer.toString(), "--models", "llama,gpt2,steps", "--width", "32",
+                "--blocks", "2", "--heads", "4", "--context", "48", "--threads", "1", "--tokens", "40");
+        assertEquals(0, r.exit(), r.err() + r.out());
+        assertTrue(r.out().startsWith("stepslm bench generate: "), r.out());
+        for (String m : List.of("llama", "gpt2", "steps")) {
+            // system, threads, prompt tok/s, gen tok/s, early ms, late ms, late/early
+            assertEquals(1, r.count("stepslm " + m + " +1 +\\d+\\.\\d +\\d+\\.\\d +\\d+\\.\\d\\d +\\d+\\.\\d\\d"
+                    + " +\\d+\\.\\d\\d"), m + " row in\n" + r.out());
+        }
+        Run noScript = bench("generate", "--tokenizer", tokenizer.toString(), "--peer-gguf", tokenizer.toString(),
+                "--peer-dir", dir.toString());
+        assertEquals(1, noScript.exit(), noScript.out());
+        assertTrue(noScript.err().contains("has no llamacpp_gen.mjs"), noScript.err());
+    }
+
+    @Test
     void dataNeedsASourceAndMeasuresStreamingPrepareAndShards(@TempDir Path dir) throws IOException {
         Run missing = bench("data");
         assertEquals(2, missing.exit());
