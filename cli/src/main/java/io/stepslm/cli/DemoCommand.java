@@ -3,6 +3,7 @@ package io.stepslm.cli;
 import ai.djl.Device;
 import io.stepslm.datasets.BuiltinCorpus;
 import io.stepslm.datasets.Document;
+import io.stepslm.datasets.DocumentIds;
 import io.stepslm.datasets.LoaderState;
 import io.stepslm.generate.GenerationConfig;
 import io.stepslm.generate.Generator;
@@ -122,9 +123,7 @@ public final class DemoCommand implements Callable<Integer> {
                         out.resolve(TrainingReport.FILE));
 
                 // ---- 3. evaluate ----------------------------------------------------------------------------
-                int[] ids = new int[corpus.validation().length + 1];
-                ids[0] = tokenizer.endOfTextId();
-                System.arraycopy(corpus.validation(), 0, ids, 1, corpus.validation().length);
+                int[] ids = DocumentIds.afterEndOfText(corpus.validation(), tokenizer);
                 int context = modelConfig.contextLength();
                 Perplexity.Score s = Perplexity.score(lm, "validation", ids, corpus.validationBytes(), context, context / 2, 16);
                 log.printf(Locale.ROOT, "[3/4] validation (last 10%%, sliding window %d/%d): loss %.4f (untrained: ln %d = %.4f), "

@@ -4,6 +4,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.stepslm.datasets.Document;
+import io.stepslm.datasets.DocumentIds;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.tokenizer.Tokenizer;
 import io.stepslm.train.Perplexity;
@@ -77,7 +78,7 @@ public final class EvalCommand implements Callable<Integer> {
             List<Perplexity.Score> scores = new ArrayList<>();
             Perplexity.Score total = new Perplexity.Score("total", 0, 0, 0);
             for (Map.Entry<String, List<Document>> e : bySource.entrySet()) {
-                int[] ids = idsOf(e.getValue(), tokenizer);
+                int[] ids = DocumentIds.afterEndOfText(DocumentIds.join(e.getValue().iterator(), tokenizer), tokenizer);
                 long bytes = 0;
                 for (Document d : e.getValue()) {
                     bytes += d.text().getBytes(StandardCharsets.UTF_8).length;
@@ -95,28 +96,6 @@ public final class EvalCommand implements Callable<Integer> {
             print(out, dir, ctx, str, scores, total);
         }
         return 0;
-    }
-
-    /** The end-of-text id, then each document's ids followed by end-of-text (as documents were joined in training). */
-    static int[] idsOf(List<Document> documents, Tokenizer tokenizer) {
-        List<int[]> parts = new ArrayList<>();
-        int n = 1;
-        for (Document d : documents) {
-            int[] p = tokenizer.encode(d.text());
-            parts.add(p);
-            n += p.length + (d.last() ? 1 : 0);
-        }
-        int[] ids = new int[n];
-        ids[0] = tokenizer.endOfTextId();
-        int at = 1;
-        for (int i = 0; i < parts.size(); i++) {
-            System.arraycopy(parts.get(i), 0, ids, at, parts.get(i).length);
-            at += parts.get(i).length;
-            if (documents.get(i).last() && at < n) {
-                ids[at++] = tokenizer.endOfTextId();
-            }
-        }
-        return java.util.Arrays.copyOf(ids, at);
     }
 
     private void print(PrintStream out, Path dir, int ctx, int str, List<Perplexity.Score> scores, Perplexity.Score total) {

@@ -14,26 +14,21 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Writes token ids of one side of the split into numbered shards ({@code train_000000.bin}, ...), and
- * {@link #prepare} writes a whole corpus once: read, split by document, tokenize on worker threads in order,
- * append {@code <|endoftext|>} after each document, shard, and describe it all in {@code manifest.json}. Everything
+ * {@link #prepare} writes a whole corpus once: read, split by document, tokenize in order on worker threads
+ * ({@link TokenizePipeline}, end-of-text after each document), shard, and describe it all in {@code manifest.json}. Everything
  * is written into a temporary folder beside the output, renamed into place only when complete.
  */
 public final class ShardWriter implements Closeable {
-    private static final int BATCH_CHARS = 1 << 18;
+    /** Progress is reported after about this many tokens (a report per piece would cost more than a lines corpus). */
+    private static final long PROGRESS_TOKENS = 1 << 16;
 
     private final Path dir;
     private final Split.Part part;
@@ -148,8 +143,6 @@ public final class ShardWriter implements Closeable {
         }
     }
 
-    private record Pending(String text, boolean last, Split.Part part, SourceStats stats) {}
-
     /**
      * Tokenizes the corpus into shards under {@code outDir} and returns the manifest written there. A failure leaves
      * no {@code outDir} (and an existing one untouched). Per-source counts go to {@code report}.
@@ -168,62 +161,27 @@ public final class ShardWriter implements Closeable {
         Path parent = out.getParent();
         Files.createDirectories(parent);
         Path tmp = Files.createTempDirectory(parent, "." + out.getFileName() + ".tmp-");
-        ExecutorService pool = config.threads() > 1 ? Executors.newFixedThreadPool(config.threads(), r -> {
-            Thread t = new Thread(r, "stepslm-prepare");
-            t.setDaemon(true);
-            return t;
-        }) : null;
         boolean ok = false;
         Map<Split.Part, ShardWriter> writers = new EnumMap<>(Split.Part.class);
         for (Split.Part p : Split.Part.values()) {
             writers.put(p, new ShardWriter(tmp, p, tokenizer, config.shardTokens()));
         }
-        try (Documents docs = Documents.open(spec, files, report)) {
-            // Batches are read here and tokenized on the pool, up to 2 per thread in flight, and written in order
-            // (the same pipeline as StreamingLoader): one long document per batch still keeps every thread busy.
-            int depth = pool == null ? 1 : 2 * config.threads();
-            ArrayDeque<List<Pending>> batches = new ArrayDeque<>();
-            ArrayDeque<Future<int[][]>> inflight = new ArrayDeque<>();
-            Split.Part carry = Split.Part.TRAIN;
+        try (Documents docs = Documents.open(spec, files, report);
+             TokenizePipeline<Split.Part> pipeline = new TokenizePipeline<>(tokenizer, config.threads(), "stepslm-prepare",
+                     new PartReader(docs, config.split()))) {
             long tokens = 0;
-            boolean more = true;
-            while (true) {
-                while (more && inflight.size() < depth) {
-                    List<Pending> batch = new ArrayList<>();
-                    long chars = 0;
-                    while (chars < BATCH_CHARS && docs.hasNext()) {
-                        Document d = docs.next();
-                        if (d.piece() == 0) {
-                            carry = config.split().partOf(d.source(), d.text());
-                        }
-                        batch.add(new Pending(d.text(), d.last(), carry, docs.statsOfLast()));
-                        chars += d.text().length() + 1;
-                    }
-                    if (batch.isEmpty()) {
-                        more = false;
-                        break;
-                    }
-                    batches.add(batch);
-                    inflight.add(pool == null ? CompletableFuture.completedFuture(tokenize(batch, tokenizer)) : pool.submit(() -> tokenize(batch, tokenizer)));
+            long reported = 0;
+            for (TokenizePipeline.Done<Split.Part> d = pipeline.next(); d != null; d = pipeline.next()) {
+                ShardWriter w = writers.get(d.tag());
+                w.write(d.ids());
+                tokens += d.ids().length;
+                if (d.last()) {
+                    w.addDocument();
                 }
-                if (inflight.isEmpty()) {
-                    break;
+                if (tokens - reported >= PROGRESS_TOKENS) {
+                    progress.update(docs.bytesRead(), totalBytes, tokens);
+                    reported = tokens;
                 }
-                List<Pending> batch = batches.poll();
-                int[][] ids = await(inflight.poll());
-                for (int i = 0; i < ids.length; i++) {
-                    Pending p = batch.get(i);
-                    ShardWriter w = writers.get(p.part());
-                    w.write(ids[i]);
-                    tokens += ids[i].length;
-                    p.stats().addTokens(ids[i].length + (p.last() ? 1 : 0));
-                    if (p.last()) {
-                        w.write(new int[] {tokenizer.endOfTextId()});
-                        w.addDocument();
-                        tokens++;
-                    }
-                }
-                progress.update(docs.bytesRead(), totalBytes, tokens);
             }
             for (ShardWriter w : writers.values()) {
                 w.close();
@@ -254,9 +212,6 @@ public final class ShardWriter implements Closeable {
         } catch (UncheckedIOException e) {
             throw e.getCause();
         } finally {
-            if (pool != null) {
-                pool.shutdownNow();
-            }
             if (!ok) {
                 for (ShardWriter w : writers.values()) {
                     try {
@@ -272,25 +227,27 @@ public final class ShardWriter implements Closeable {
         }
     }
 
-    private static int[][] tokenize(List<Pending> batch, Tokenizer tokenizer) {
-        int[][] out = new int[batch.size()][];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = tokenizer.encode(batch.get(i).text());
-        }
-        return out;
-    }
+    /** Reads the pieces for the pipeline, each tagged with its document's part of the split. */
+    private static final class PartReader implements TokenizePipeline.Reader<Split.Part> {
+        private final Documents docs;
+        private final Split split;
+        private Split.Part part = Split.Part.TRAIN;
 
-    private static int[][] await(Future<int[][]> f) throws IOException {
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
+        PartReader(Documents docs, Split split) {
+            this.docs = docs;
+            this.split = split;
+        }
+
+        @Override
+        public TokenizePipeline.Job<Split.Part> next() {
+            if (!docs.hasNext()) {
+                return null;
             }
-            throw new IOException("tokenization failed: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while tokenizing", e);
+            Document d = docs.next();
+            if (d.piece() == 0) {
+                part = split.partOf(d.source(), d.text()); // a document's later pieces go where its first went
+            }
+            return new TokenizePipeline.Job<>(part, d, docs.statsOfLast());
         }
     }
 }

@@ -5,7 +5,7 @@ package io.stepslm.datasets;
  * specified generator, so that a seed gives the same shuffles and offsets on every JVM, and a counter-based use
  * ({@code mix(seed, k)}) lets a loader jump to its k-th draw without replaying the first k.
  */
-final class SplitMix64 {
+public final class SplitMix64 {
     private long state;
 
     SplitMix64(long seed) {
@@ -13,7 +13,7 @@ final class SplitMix64 {
     }
 
     /** The k-th output for a seed, computed directly (the generator's state after k steps is seed + k * gamma). */
-    static long mix(long seed, long k) {
+    public static long mix(long seed, long k) {
         return finish(seed + (k + 1) * 0x9E3779B97F4A7C15L);
     }
 

@@ -7,16 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Text sources to windows of token ids, in constant memory: files are read and decompressed on the caller's thread,
@@ -32,12 +25,11 @@ import java.util.concurrent.Future;
 public final class StreamingLoader implements WindowSource {
 
     static final String KIND = "stream";
-    /** A tokenization batch: about 256 Ki chars, large enough to amortise the hand-off, small enough for memory. */
-    private static final int BATCH_CHARS = 1 << 18;
 
     private record Cursor(long epoch, int source, long piece, int offset) {}
 
-    private record Pending(long epoch, int source, long piece, String text, boolean last, SourceStats stats) {}
+    /** Where a piece was read: the epoch, the file's place in that epoch's order, the piece's number in the file. */
+    private record Where(long epoch, int source, long piece) {}
 
     private record Piece(long epoch, int source, long piece, int[] tokens) {}
 
@@ -49,10 +41,7 @@ public final class StreamingLoader implements WindowSource {
     private final long seed;
     private final DataReport report = new DataReport();
     private final SourceStats[] stats;
-    private final ExecutorService pool;
-    private final int depth;
-    private final ArrayDeque<Future<List<Piece>>> inflight = new ArrayDeque<>();
-    private final ArrayDeque<Piece> ready = new ArrayDeque<>();
+    private final TokenizePipeline<Where> pipeline;
 
     // reader (caller's thread)
     private long readEpoch;
@@ -61,7 +50,6 @@ public final class StreamingLoader implements WindowSource {
     private SourceFile file;
     private long readPiece;
     private boolean carrySelected;
-    private boolean readerDone;
     private int filesWithoutSelection;
     private long bytesClosed;
 
@@ -97,12 +85,7 @@ public final class StreamingLoader implements WindowSource {
         state.checkResumable(KIND, signature);
         this.seed = state.seed();
         this.block = new int[Math.max(1, config.shuffleWindows())][];
-        this.pool = config.threads() > 1 ? Executors.newFixedThreadPool(config.threads(), r -> {
-            Thread t = new Thread(r, "stepslm-tokenize");
-            t.setDaemon(true);
-            return t;
-        }) : null;
-        this.depth = config.threads() > 1 ? 2 * config.threads() : 1;
+        this.pipeline = new TokenizePipeline<>(tokenizer, config.threads(), "stepslm-tokenize", this::nextJob);
 
         Cursor start = new Cursor(state.epoch(), state.source(), state.piece(), state.offset());
         blockIndex = state.block();
@@ -272,68 +255,32 @@ public final class StreamingLoader implements WindowSource {
 
     private Piece nextPiece() {
         try {
-            while (ready.isEmpty()) {
-                fillPipeline();
-                Future<List<Piece>> f = inflight.poll();
-                if (f == null) {
+            while (true) {
+                TokenizePipeline.Done<Where> d = pipeline.next();
+                if (d == null) {
                     return null;
                 }
-                ready.addAll(f.get());
-                fillPipeline();
+                if (d.ids().length > 0) {
+                    return new Piece(d.tag().epoch(), d.tag().source(), d.tag().piece(), d.ids());
+                }
             }
-            return ready.poll();
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException("tokenization failed: " + c, c);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for tokenized text", e);
         }
     }
 
-    private void fillPipeline() throws IOException {
-        while (!readerDone && inflight.size() < depth) {
-            List<Pending> batch = new ArrayList<>();
-            long chars = 0;
-            while (chars < BATCH_CHARS) {
-                Document d = readDocument();
-                if (d == null) {
-                    readerDone = true;
-                    break;
-                }
-                if (selected(d)) {
-                    batch.add(new Pending(readEpoch, readSrc, readPiece - 1, d.text(), d.last(), stats[order[readSrc]]));
-                    chars += d.text().length() + 1;
-                    filesWithoutSelection = 0;
-                }
+    /** The next piece of the part this loader reads, for the pipeline; null at the end of a non-cycling stream. */
+    private TokenizePipeline.Job<Where> nextJob() throws IOException {
+        while (true) {
+            Document d = readDocument();
+            if (d == null) {
+                return null;
             }
-            if (batch.isEmpty()) {
-                break;
-            }
-            inflight.add(pool == null ? CompletableFuture.completedFuture(tokenize(batch)) : pool.submit(() -> tokenize(batch)));
-        }
-    }
-
-    private List<Piece> tokenize(List<Pending> batch) {
-        List<Piece> out = new ArrayList<>(batch.size());
-        int eot = tokenizer.endOfTextId();
-        for (Pending p : batch) {
-            int[] ids = tokenizer.encode(p.text());
-            int[] t = p.last() ? java.util.Arrays.copyOf(ids, ids.length + 1) : ids;
-            if (p.last()) {
-                t[ids.length] = eot;
-            }
-            p.stats().addTokens(t.length); // the reader may be in a later epoch with another file order by now
-            if (t.length > 0) {
-                out.add(new Piece(p.epoch(), p.source(), p.piece(), t));
+            if (selected(d)) {
+                filesWithoutSelection = 0;
+                return new TokenizePipeline.Job<>(new Where(readEpoch, readSrc, readPiece - 1), d, stats[order[readSrc]]);
             }
         }
-        return out;
     }
 
     // ---- reading -------------------------------------------------------------------------------------------------
@@ -392,9 +339,7 @@ public final class StreamingLoader implements WindowSource {
 
     @Override
     public void close() throws IOException {
-        if (pool != null) {
-            pool.shutdownNow();
-        }
+        pipeline.close();
         if (file != null) {
             file.close();
             file = null;

@@ -1,6 +1,7 @@
 package io.stepslm.train;
 
 import io.stepslm.datasets.LoaderState;
+import io.stepslm.datasets.SplitMix64;
 import io.stepslm.datasets.WindowSource;
 import java.util.Arrays;
 
@@ -67,17 +68,11 @@ public final class TokenWindows implements WindowSource {
         if (!hasNext()) {
             throw new IllegalStateException("the validation windows are exhausted: check hasNext()");
         }
-        long start = random ? Math.floorMod(mix(seed, samples), (long) ids.length - window + 1) : samples * (window - 1);
+        // counter-based: sample k needs no replay of samples 0..k-1
+        long start = random ? Math.floorMod(SplitMix64.mix(seed, samples), (long) ids.length - window + 1)
+                : samples * (window - 1);
         samples++;
         return Arrays.copyOfRange(ids, (int) start, (int) start + window);
-    }
-
-    /** SplitMix64 of (seed, k): a counter-based generator, so sample k needs no replay of samples 0..k-1. */
-    static long mix(long seed, long k) {
-        long z = seed + (k + 1) * 0x9E3779B97F4A7C15L;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
     }
 
     @Override
