@@ -1,54 +1,88 @@
 package io.stepslm.cli;
 
+import io.stepslm.datasets.DataReport;
 import io.stepslm.datasets.OnError;
 import io.stepslm.datasets.SourceSpec;
-import io.stepslm.datasets.Split;
+import io.stepslm.datasets.SourceStats;
 import io.stepslm.datasets.TextFormat;
+import io.stepslm.tokenizer.InputFiles;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 import picocli.CommandLine.Option;
 
 /**
- * The source and split options shared by the commands that read text corpora (a picocli mixin: {@code @Mixin
- * DataOptions data;}), so that {@code data prepare}, training and evaluation spell them the same way.
+ * The source options of every command that reads text (a picocli mixin: {@code @Mixin DataOptions data;}):
+ * {@code tokenizer train}, {@code data prepare}, {@code train} and {@code eval} spell them the same way and resolve
+ * inputs the same way ({@link InputFiles}), so that advice printed by one command names flags it has.
  */
 public final class DataOptions {
 
-    @Option(names = "--input", arity = "1..*", required = true, paramLabel = "PATH",
-            description = "Files, folders (recursive, sorted) or quoted glob patterns such as 'data/**/*.jsonl.gz'. Compression "
-                    + "(gzip, bzip2, xz, zstd) is detected from the content; tar archives are read entry by entry.")
+    @Option(names = "--input", arity = "1..*", paramLabel = "PATH",
+            description = "Files, folders (recursive, sorted) or quoted glob patterns such as 'data/**/*.jsonl.gz'. "
+                    + "Compression (gzip, bzip2, xz, zstd) is detected from the content; tar archives are read entry "
+                    + "by entry.")
     List<String> inputs = new ArrayList<>();
 
-    @Option(names = "--format", defaultValue = "text", paramLabel = "FORMAT",
-            description = "text (one document per file), blocks (documents separated by blank lines), lines (one per line) "
-                    + "or jsonl (default: ${DEFAULT-VALUE}).")
+    /** The name train used to have; comma-separated as it was there. */
+    @Option(names = "--data", split = ",", hidden = true, paramLabel = "PATH", description = "Alias of --input.")
+    List<String> dataAlias = new ArrayList<>();
+
+    @Option(names = "--format", paramLabel = "FORMAT",
+            description = "text (one document per file), blocks (documents separated by blank lines), lines (one per "
+                    + "line) or jsonl (default: jsonl when every input file is named *.jsonl or *.ndjson, possibly "
+                    + "compressed, else text).")
     String format;
 
-    @Option(names = "--field", defaultValue = SourceSpec.DEFAULT_JSON_FIELD, paramLabel = "NAME",
-            description = "The JSONL field holding the text (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--field", paramLabel = "NAME",
+            description = "The JSONL field holding the text (default: " + SourceSpec.DEFAULT_JSON_FIELD + ").")
     String field;
 
+    /** The name train and eval used to have. */
+    @Option(names = "--json-field", hidden = true, paramLabel = "NAME", description = "Alias of --field.")
+    String jsonFieldAlias;
+
     @Option(names = "--on-error", defaultValue = "fail", paramLabel = "POLICY",
-            description = "fail (stop naming the file and line or offset) or skip (skip and count) on corrupt or truncated "
-                    + "files, non-text tar entries and bad JSONL lines (default: ${DEFAULT-VALUE}). Invalid UTF-8 is always "
-                    + "repaired and counted; empty files are always skipped and counted.")
+            description = "fail (stop naming the file and line or offset) or skip (skip and count) on corrupt or "
+                    + "truncated files, non-text tar entries and bad JSONL lines (default: ${DEFAULT-VALUE}). Invalid "
+                    + "UTF-8 is always repaired and counted; empty files are always skipped and counted.")
     String onError;
 
-    @Option(names = "--val-fraction", defaultValue = "0.005", paramLabel = "F",
-            description = "Share of documents held out for validation by a stable hash of their text (default: ${DEFAULT-VALUE}).")
-    double valFraction;
-
-    @Option(names = "--val-files", arity = "1..*", paramLabel = "NAME",
-            description = "Hold out whole files instead (names or globs, e.g. persuasion.txt); overrides --val-fraction.")
-    List<String> valFiles = new ArrayList<>();
-
-    public SourceSpec sourceSpec() {
-        return new SourceSpec(inputs, textFormat(format), field, onErrorPolicy(onError));
+    /** The inputs given with --input (or its alias), then {@code more} (eval also takes files as parameters). */
+    List<String> inputs(List<String> more) {
+        List<String> all = new ArrayList<>(inputs);
+        all.addAll(dataAlias);
+        all.addAll(more);
+        return all;
     }
 
-    public Split split() {
-        return valFiles.isEmpty() ? Split.byHash(valFraction) : Split.byFile(valFiles);
+    /**
+     * The source of the inputs plus {@code more}. Without --format, JSON Lines is chosen when every file is named
+     * like one (as HuggingFace datasets picks its loader), and {@code log} is told so.
+     */
+    SourceSpec sourceSpec(List<String> more, Consumer<String> log) throws IOException {
+        List<String> all = inputs(more);
+        if (all.isEmpty()) {
+            throw new IllegalArgumentException("no input given: pass --input with files, folders or quoted globs");
+        }
+        if (field != null && jsonFieldAlias != null && !field.equals(jsonFieldAlias)) {
+            throw new IllegalArgumentException("--field " + field + " and --json-field " + jsonFieldAlias
+                    + " disagree: --json-field is the old name of --field, give only --field");
+        }
+        String jsonField = field != null ? field : jsonFieldAlias != null ? jsonFieldAlias : SourceSpec.DEFAULT_JSON_FIELD;
+        TextFormat f;
+        if (format != null) {
+            f = textFormat(format);
+        } else {
+            f = TextFormat.byFileNames(InputFiles.resolve(all));
+            if (f == TextFormat.JSONL) {
+                log.accept("format: jsonl (field " + jsonField + "), chosen because every input file is named *.jsonl "
+                        + "or *.ndjson; pass --format text to read them as plain text");
+            }
+        }
+        return new SourceSpec(all, f, jsonField, onErrorPolicy(onError));
     }
 
     static TextFormat textFormat(String name) {
@@ -61,6 +95,16 @@ public final class DataOptions {
         };
     }
 
+    /** The --format spelling of a format. */
+    static String formatName(TextFormat f) {
+        return switch (f) {
+            case TEXT_FILE -> "text";
+            case TEXT_BLOCKS -> "blocks";
+            case TEXT_LINES -> "lines";
+            case JSONL -> "jsonl";
+        };
+    }
+
     static OnError onErrorPolicy(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "fail" -> OnError.FAIL;
@@ -69,9 +113,27 @@ public final class DataOptions {
         };
     }
 
-    String describe() {
-        return String.format(Locale.ROOT, "input %s, format %s%s, on-error %s, split %s", inputs, format,
-                textFormat(format) == TextFormat.JSONL ? " (field " + field + ")" : "", onError,
-                valFiles.isEmpty() ? "by hash, validation fraction " + valFraction : "by file, validation " + valFiles);
+    static String describe(SourceSpec spec) {
+        return String.format(Locale.ROOT, "input %s, format %s%s, on-error %s", spec.inputs(),
+                formatName(spec.format()),
+                spec.format() == TextFormat.JSONL ? " (field " + spec.jsonField() + ")" : "",
+                spec.onError().name().toLowerCase(Locale.ROOT));
+    }
+
+    /**
+     * One line per file whose text needed repairs or lost items, as {@code data prepare}'s table counts them, so
+     * that no command replaces invalid UTF-8 silently.
+     */
+    static void printRepairs(DataReport report, Consumer<String> warn) {
+        for (SourceStats s : report.sources()) {
+            if (s.repaired() > 0) {
+                warn.accept("warning: " + s.source() + ": " + s.repaired() + " invalid UTF-8 sequence"
+                        + (s.repaired() == 1 ? "" : "s") + " replaced by U+FFFD (convert the file to UTF-8 to keep "
+                        + "its characters)");
+            }
+            for (String p : s.problems()) {
+                warn.accept("note: " + p);
+            }
+        }
     }
 }

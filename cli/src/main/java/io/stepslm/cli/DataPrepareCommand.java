@@ -6,12 +6,15 @@ import io.stepslm.datasets.Manifest;
 import io.stepslm.datasets.PrepareConfig;
 import io.stepslm.datasets.Progress;
 import io.stepslm.datasets.ShardWriter;
+import io.stepslm.datasets.SourceSpec;
 import io.stepslm.datasets.Split;
+import io.stepslm.tokenizer.InputFiles;
 import io.stepslm.tokenizer.Tokenizer;
 import io.stepslm.tokenizer.TokenizerFiles;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -39,6 +42,9 @@ public final class DataPrepareCommand implements Callable<Integer> {
     @Mixin
     DataOptions data;
 
+    @Mixin
+    SplitOptions split;
+
     @Option(names = "--tokenizer", required = true, paramLabel = "FILE", description = "tokenizer.json (BPE) or a char tokenizer file.")
     Path tokenizer;
 
@@ -65,23 +71,25 @@ public final class DataPrepareCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter w = spec.commandLine().getOut();
         Tokenizer tok = TokenizerFiles.load(tokenizer);
-        PrepareConfig config = new PrepareConfig(data.split(), threads, shardTokens, force);
-        w.printf(Locale.ROOT, "data prepare: %s; tokenizer %s (%,d ids, fingerprint %s); %d threads, %,d tokens per shard; out %s%n",
-                data.describe(), tokenizer, tok.vocabSize(), tok.fingerprint().substring(0, Math.min(16, tok.fingerprint().length())),
-                threads, shardTokens, out);
+        PrepareConfig config = new PrepareConfig(split.split(), threads, shardTokens, force);
+        SourceSpec source = data.sourceSpec(List.of(), w::println);
+        w.printf(Locale.ROOT, "data prepare: %s, %s; tokenizer %s (%,d ids, fingerprint %s); %d threads, "
+                        + "%,d tokens per shard; out %s%n", DataOptions.describe(source), split.describe(), tokenizer,
+                tok.vocabSize(), tok.fingerprint().substring(0, Math.min(16, tok.fingerprint().length())), threads,
+                shardTokens, out);
         w.flush();
         DataReport report = new DataReport();
         long start = System.nanoTime();
         Manifest m;
         if (quiet) {
-            m = ShardWriter.prepare(data.sourceSpec(), tok, config, out, (Progress) (a, b, c) -> { }, report);
+            m = ShardWriter.prepare(source, tok, config, out, (Progress) (a, b, c) -> { }, report);
         } else {
             long total = 0;
-            for (Path f : io.stepslm.datasets.Documents.resolve(data.inputs)) {
+            for (Path f : InputFiles.resolve(source.inputs())) {
                 total += Files.size(f);
             }
             try (ConsoleProgress bar = new ConsoleProgress("prepare", total)) {
-                m = ShardWriter.prepare(data.sourceSpec(), tok, config, out, bar, report);
+                m = ShardWriter.prepare(source, tok, config, out, bar, report);
             }
         }
         double s = (System.nanoTime() - start) / 1e9;

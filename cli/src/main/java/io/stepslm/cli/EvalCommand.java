@@ -38,14 +38,11 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     LoadedCheckpoint.Options run;
 
-    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Text files, folders or globs.")
+    @Parameters(paramLabel = "FILE", arity = "0..*", description = "Text files, folders or globs (or give them with --input).")
     List<String> inputs = new ArrayList<>();
 
-    @Option(names = "--format", description = "text (one document per file), blocks, lines or jsonl (default: ${DEFAULT-VALUE}).")
-    String format = "text";
-
-    @Option(names = "--json-field", description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
-    String jsonField = "text";
+    @Mixin
+    DataOptions data;
 
     @Option(names = "--context", description = "Window length (default: the model's context length).")
     Integer context;
@@ -65,11 +62,15 @@ public final class EvalCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
         }
+        if (data.inputs(inputs).isEmpty()) {
+            throw new IllegalArgumentException("no text to score: give text files, folders or globs (or --input)");
+        }
+        // the text is read before the model is loaded, so that a bad input fails at once
+        Map<String, List<Document>> bySource = new LinkedHashMap<>();
+        for (Document d : TrainCommand.readDocuments(data, inputs, System.err::println)) {
+            bySource.computeIfAbsent(d.source(), k -> new ArrayList<>()).add(d);
+        }
         try (LoadedCheckpoint loaded = LoadedCheckpoint.open(run, 0)) {
-            Map<String, List<Document>> bySource = new LinkedHashMap<>();
-            for (Document d : TrainCommand.readDocuments(inputs, format, jsonField)) {
-                bySource.computeIfAbsent(d.source(), k -> new ArrayList<>()).add(d);
-            }
             LanguageModel model = loaded.model;
             Tokenizer tokenizer = loaded.tokenizer;
             Path dir = loaded.dir;
@@ -91,7 +92,8 @@ public final class EvalCommand implements Callable<Integer> {
                 total = total.plus(s, "total");
             }
             if (total.tokens() == 0) {
-                throw new IllegalArgumentException("the inputs " + inputs + " hold no text to score: give non-empty files");
+                throw new IllegalArgumentException("the inputs " + data.inputs(inputs) + " hold no text to score: give "
+                        + "non-empty files");
             }
             print(out, dir, ctx, str, scores, total);
         }

@@ -13,8 +13,6 @@ import io.stepslm.datasets.Manifest;
 import io.stepslm.datasets.ShardDataset;
 import io.stepslm.datasets.Split;
 import io.stepslm.datasets.WindowSource;
-import io.stepslm.datasets.SourceSpec;
-import io.stepslm.datasets.TextFormat;
 import io.stepslm.model.Checkpoint;
 import io.stepslm.machine.CpuThreads;
 import io.stepslm.machine.DeviceSetting;
@@ -41,11 +39,12 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code stepslm train}: trains a model on text files (or the built-in corpus) with checkpoints and a report. */
@@ -57,24 +56,18 @@ import picocli.CommandLine.Option;
                 "evaluation, resumable checkpoints (--resume), metrics.jsonl and report.html in --out.",
                 "Precedence: --preset defaults, then --config file.json, then flags. Ctrl-C saves a checkpoint."},
         footer = {"", "Examples:",
-                "  stepslm train --char --data ../shared/data/tinyshakespeare.txt --model char-tiny --out runs/shakespeare",
-                "  stepslm train --tokenizer tokenizer.json --data corpus/ --model char-small-steps --accumulation 4 --out runs/a",
+                "  stepslm train --char --input ../shared/data/tinyshakespeare.txt --model char-tiny --out runs/shakespeare",
+                "  stepslm train --tokenizer tokenizer.json --input corpus/ --model char-small-steps --accumulation 4 --out runs/a",
                 "  stepslm train --resume runs/shakespeare --max-steps 4000",
                 "  stepslm train --shards data/owt --tokenizer tokenizer.json --model gpt2-small --device gpu --precision bf16 --out runs/owt",
                 "  stepslm train --config run.json --precision bf16 --device gpu"})
 public final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--data", split = ",", paramLabel = "PATH", description = "Text files, folders or globs (default: the built-in corpus).")
-    List<String> data = new ArrayList<>();
+    @Mixin
+    DataOptions data; // --input: text files, folders or globs (default: the built-in corpus)
 
     @Option(names = "--shards", paramLabel = "DIR", description = "A dataset from 'stepslm data prepare' (streamed from disk; needs --tokenizer).")
     Path shards;
-
-    @Option(names = "--format", description = "text (one document per file), blocks, lines or jsonl (default: ${DEFAULT-VALUE}).")
-    String format = "text";
-
-    @Option(names = "--json-field", description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
-    String jsonField = SourceSpec.DEFAULT_JSON_FIELD;
 
     @Option(names = "--val-fraction", description = "Last fraction of the token stream held out for validation (default: ${DEFAULT-VALUE}, nanoGPT).")
     double valFraction = 0.1;
@@ -180,8 +173,8 @@ public final class TrainCommand implements Callable<Integer> {
         Tokenizer tokenizer = checkpoint != null ? TokenizerFiles.load(checkpoint.resolve(TrainCheckpoint.TOKENIZER)) : null;
         Data source;
         if (shards != null) {
-            if (!data.isEmpty()) {
-                throw new IllegalArgumentException("give either --shards DIR or --data files, not both");
+            if (!data.inputs(List.of()).isEmpty()) {
+                throw new IllegalArgumentException("give either --shards DIR or --input files, not both");
             }
             if (tokenizer == null) {
                 if (tokenizerFile == null) {
@@ -191,7 +184,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             source = Data.shards(ShardDataset.open(shards, tokenizer), config);
         } else {
-            List<Document> documents = readDocuments(data, format, jsonField);
+            List<Document> documents = readDocuments(data, List.of(), log::println);
             if (tokenizer == null) {
                 tokenizer = loadOrBuildTokenizer(tokenizerFile, charLevel, documents);
             }
@@ -422,24 +415,24 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    static List<Document> readDocuments(List<String> inputs, String format, String jsonField) throws IOException {
+    /**
+     * The documents of the inputs (--input plus {@code more}), or the built-in corpus when there are none; files
+     * whose text was repaired or skipped in part are reported to {@code warn}, one line each.
+     */
+    static List<Document> readDocuments(DataOptions data, List<String> more, Consumer<String> warn) throws IOException {
         List<Document> docs = new ArrayList<>();
+        List<String> inputs = data.inputs(more);
         if (inputs.isEmpty()) {
             docs.add(new Document(BuiltinCorpus.NAME, BuiltinCorpus.text()));
             return docs;
         }
-        TextFormat f = switch (format.toLowerCase(Locale.ROOT)) {
-            case "text" -> TextFormat.TEXT_FILE;
-            case "blocks" -> TextFormat.TEXT_BLOCKS;
-            case "lines" -> TextFormat.TEXT_LINES;
-            case "jsonl" -> TextFormat.JSONL;
-            default -> throw new IllegalArgumentException("--format " + format + " is not known: use text, blocks, lines or jsonl");
-        };
-        try (Documents d = Documents.open(new SourceSpec(inputs, f, jsonField, io.stepslm.datasets.OnError.FAIL))) {
+        try (Documents d = Documents.open(data.sourceSpec(more, warn))) {
             d.forEachRemaining(docs::add);
+            DataOptions.printRepairs(d.report(), warn);
         }
         if (docs.isEmpty()) {
-            throw new IllegalArgumentException("--data " + inputs + " holds no text: give non-empty files");
+            throw new IllegalArgumentException("the inputs " + inputs + " hold no text: give non-empty files (for JSON "
+                    + "Lines, name the text's field with --field)");
         }
         return docs;
     }
@@ -455,11 +448,6 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no tokenizer: pass --tokenizer tokenizer.json (see 'stepslm tokenizer train') or --char "
                     + "for a character-level vocabulary built from the data");
         }
-        StringBuilder all = new StringBuilder();
-        Iterator<Document> it = documents.iterator();
-        while (it.hasNext()) {
-            all.append(it.next().text());
-        }
-        return CharTokenizer.fromText(all.toString());
+        return CharTokenizer.fromTexts(documents.stream().map(Document::text).iterator());
     }
 }

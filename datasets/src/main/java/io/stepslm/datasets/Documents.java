@@ -1,21 +1,14 @@
 package io.stepslm.datasets;
 
+import io.stepslm.tokenizer.InputFiles;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.PathMatcher;
-import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.Set;
-import java.util.stream.Stream;
 
 /**
  * The documents of a {@link SourceSpec}, file after file in a deterministic order. Used by the streaming loader, by
@@ -43,93 +36,14 @@ public final class Documents implements Iterator<Document>, Closeable {
         this.report = report;
     }
 
-    /** Reads every file the spec resolves to. */
+    /** Reads every file the spec's inputs name ({@link InputFiles#resolve}). */
     public static Documents open(SourceSpec spec) throws IOException {
-        return new Documents(spec, resolve(spec.inputs()), new DataReport());
+        return new Documents(spec, InputFiles.resolve(spec.inputs()), new DataReport());
     }
 
     /** Reads the given files, already resolved, accounting into {@code report}. */
     static Documents open(SourceSpec spec, List<Path> files, DataReport report) {
         return new Documents(spec, files, report);
-    }
-
-    /**
-     * Files named by the inputs: a file as is, a folder recursively (hidden files and folders skipped, like git's
-     * and HuggingFace datasets' data_files), a glob such as {@code data/**.jsonl.zst} by walking its fixed prefix.
-     * Each input's files are sorted by path so runs are reproducible; inputs keep the order given; duplicates are
-     * dropped. An input that names nothing is an error, never an empty corpus.
-     */
-    public static List<Path> resolve(List<String> inputs) throws IOException {
-        Set<Path> out = new LinkedHashSet<>();
-        for (String input : inputs) {
-            List<Path> found = new ArrayList<>();
-            if (isGlob(input)) {
-                int firstMeta = firstGlobChar(input);
-                int slash = input.lastIndexOf('/', firstMeta);
-                Path base = Path.of(slash < 0 ? "." : (slash == 0 ? "/" : input.substring(0, slash)));
-                String pattern = slash < 0 ? "./" + input : input;
-                // As in Python's glob and gitignore, "**/" also matches no folder at all ("a/**/*.txt" takes a/x.txt).
-                PathMatcher deep = FileSystems.getDefault().getPathMatcher("glob:" + pattern);
-                PathMatcher flat = FileSystems.getDefault().getPathMatcher("glob:" + pattern.replace("/**/", "/"));
-                PathMatcher m = p -> deep.matches(p) || flat.matches(p);
-                if (!Files.isDirectory(base)) {
-                    throw new NoSuchFileException(base.toString(), null, "the folder of the glob pattern " + input + " does not exist");
-                }
-                try (Stream<Path> s = Files.walk(base)) {
-                    s.filter(p -> m.matches(p) && Files.isRegularFile(p) && !hidden(base, p)).forEach(found::add);
-                }
-                if (found.isEmpty()) {
-                    throw new NoSuchFileException(input, null, "the glob pattern matched no file (check the pattern; quote it so the shell does not expand it)");
-                }
-            } else {
-                Path p = Path.of(input);
-                if (Files.isDirectory(p)) {
-                    try (Stream<Path> s = Files.walk(p)) {
-                        s.filter(f -> Files.isRegularFile(f) && !hidden(p, f)).forEach(found::add);
-                    }
-                    if (found.isEmpty()) {
-                        throw new IOException(input + ": the folder has no (non-hidden) files: give a folder with text files");
-                    }
-                } else if (Files.isRegularFile(p)) {
-                    found.add(p);
-                } else if (Files.exists(p)) {
-                    throw new IOException(input + ": not a regular file or folder");
-                } else {
-                    throw new NoSuchFileException(input);
-                }
-            }
-            found.sort(null);
-            for (Path f : found) {
-                if (!Files.isReadable(f)) {
-                    throw new AccessDeniedException(f.toString(), null, "cannot read it: fix its permissions or leave it out of the inputs");
-                }
-            }
-            out.addAll(found);
-        }
-        return List.copyOf(out);
-    }
-
-    private static boolean isGlob(String s) {
-        return firstGlobChar(s) < s.length();
-    }
-
-    private static int firstGlobChar(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '*' || c == '?' || c == '[' || c == '{') {
-                return i;
-            }
-        }
-        return s.length();
-    }
-
-    private static boolean hidden(Path base, Path p) {
-        for (Path part : base.relativize(p)) {
-            if (part.toString().startsWith(".") && !part.toString().equals(".") && !part.toString().equals("..")) {
-                return true;
-            }
-        }
-        return false;
     }
 
     public DataReport report() {

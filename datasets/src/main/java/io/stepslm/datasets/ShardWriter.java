@@ -1,6 +1,7 @@
 package io.stepslm.datasets;
 
 import io.stepslm.files.AtomicFiles;
+import io.stepslm.tokenizer.InputFiles;
 import io.stepslm.tokenizer.Tokenizer;
 import java.io.Closeable;
 import java.io.IOException;
@@ -153,7 +154,7 @@ public final class ShardWriter implements Closeable {
         if (Files.exists(out) && !config.overwrite()) {
             throw new IOException(out + " already exists: choose another --out, or pass --force to replace it once the new data is complete");
         }
-        List<Path> files = Documents.resolve(spec.inputs());
+        List<Path> files = InputFiles.resolve(spec.inputs());
         long totalBytes = 0;
         for (Path f : files) {
             totalBytes += Files.size(f);

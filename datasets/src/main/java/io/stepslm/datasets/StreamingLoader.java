@@ -1,5 +1,6 @@
 package io.stepslm.datasets;
 
+import io.stepslm.tokenizer.InputFiles;
 import io.stepslm.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -76,7 +77,7 @@ public final class StreamingLoader implements WindowSource {
         this.spec = spec;
         this.tokenizer = tokenizer;
         this.config = config;
-        this.files = Documents.resolve(spec.inputs());
+        this.files = InputFiles.resolve(spec.inputs());
         this.stats = new SourceStats[files.size()];
         for (int i = 0; i < files.size(); i++) {
             stats[i] = report.add(files.get(i).toString(), Files.size(files.get(i)));

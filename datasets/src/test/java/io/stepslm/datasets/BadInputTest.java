@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.stepslm.tokenizer.InputFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -138,16 +139,16 @@ class BadInputTest {
 
     @Test
     void missingAndUnreadablePathsAreNamed() throws IOException {
-        assertThrows(NoSuchFileException.class, () -> Documents.resolve(List.of(dir.resolve("nope.txt").toString())));
-        NoSuchFileException glob = assertThrows(NoSuchFileException.class, () -> Documents.resolve(List.of(dir + "/*.jsonl")));
+        assertThrows(NoSuchFileException.class, () -> InputFiles.resolve(List.of(dir.resolve("nope.txt").toString())));
+        NoSuchFileException glob = assertThrows(NoSuchFileException.class, () -> InputFiles.resolve(List.of(dir + "/*.jsonl")));
         assertTrue(glob.getMessage().contains("matched no file"), glob.getMessage());
         Files.createDirectories(dir.resolve("emptydir"));
-        IOException e = assertThrows(IOException.class, () -> Documents.resolve(List.of(dir.resolve("emptydir").toString())));
+        IOException e = assertThrows(IOException.class, () -> InputFiles.resolve(List.of(dir.resolve("emptydir").toString())));
         assertTrue(e.getMessage().contains("has no"), e.getMessage());
         Path secret = Corpora.write(dir.resolve("secret.txt"), "x");
         secret.toFile().setReadable(false, false);
         Assumptions.assumeFalse(Files.isReadable(secret), "running as root: file permissions do not stop reads, so unreadable files cannot be tested here");
-        IOException denied = assertThrows(IOException.class, () -> Documents.resolve(List.of(secret.toString())));
+        IOException denied = assertThrows(IOException.class, () -> InputFiles.resolve(List.of(secret.toString())));
         assertTrue(denied.getMessage().contains("secret.txt"), denied.getMessage());
     }
 

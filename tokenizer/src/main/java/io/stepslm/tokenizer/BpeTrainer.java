@@ -82,56 +82,100 @@ public final class BpeTrainer {
         this.showProgress = showProgress;
     }
 
-    /** Trains on UTF-8 text files and folders (read in blocks; invalid UTF-8 is replaced and counted). */
+    /**
+     * What the caller of {@link #train(Iterator, Reading)} knows about its reading: the bytes in all and so far, for
+     * the progress bar, and the invalid UTF-8 it repaired, for the statistics (asked once the texts are exhausted).
+     */
+    public interface Reading {
+        /** Nothing known: no progress bar, no repairs counted. */
+        Reading NONE = new Reading() {
+            public long totalBytes() {
+                return 0;
+            }
+
+            public long bytesRead() {
+                return 0;
+            }
+
+            public long invalidUtf8Replaced() {
+                return 0;
+            }
+        };
+
+        long totalBytes();
+
+        long bytesRead();
+
+        long invalidUtf8Replaced();
+    }
+
+    /** Trains on UTF-8 text files, folders and globs (read in blocks; invalid UTF-8 is replaced and counted). */
     public Result train(List<Path> inputs) throws IOException {
         CorpusFiles corpus = CorpusFiles.of(inputs);
         long start = System.nanoTime();
-        Counts counts = new Counts();
-        List<String> batch = new ArrayList<>();
-        long[] batchChars = {0};
+        Batches batches = new Batches();
         try (ProgressBar bar = bar("reading", corpus.totalBytes() >> 10, "KB")) {
             corpus.forEachBlock(config.specialTokens(), block -> {
-                batch.add(block);
-                batchChars[0] += block.length();
-                if (batchChars[0] >= BATCH_CHARS) {
-                    counts.add(batch);
-                    batch.clear();
-                    batchChars[0] = 0;
-                }
+                batches.add(block);
                 if (bar != null) {
                     bar.stepTo(corpus.bytesRead() >> 10);
                 }
             });
-            counts.add(batch);
+            batches.flush();
         }
-        if (counts.words.isEmpty()) {
+        if (batches.counts.words.isEmpty()) {
             throw new IllegalArgumentException("the corpus " + corpus.files() + " is empty (no text outside special tokens): "
                     + "pass files that contain text");
         }
-        return merge(counts, corpus.invalidSequences(), Duration.ofNanos(System.nanoTime() - start));
+        return merge(batches.counts, corpus.invalidSequences(), Duration.ofNanos(System.nanoTime() - start));
     }
 
     /** Trains on texts from any source (documents, lines, a database cursor...); each string is one text. */
     public Result train(Iterator<String> texts) {
+        return train(texts, Reading.NONE);
+    }
+
+    /**
+     * Trains on texts read by the caller (the CLI reads files through the datasets module, so that tokenizer training
+     * takes the same inputs and formats as data preparation), with a progress bar over what {@code reading} reports.
+     */
+    public Result train(Iterator<String> texts, Reading reading) {
         long start = System.nanoTime();
-        Counts counts = new Counts();
-        List<String> batch = new ArrayList<>();
-        long batchChars = 0;
-        while (texts.hasNext()) {
-            String t = texts.next();
-            batch.add(t);
-            batchChars += t.length();
-            if (batchChars >= BATCH_CHARS) {
-                counts.add(batch);
-                batch.clear();
-                batchChars = 0;
+        Batches batches = new Batches();
+        try (ProgressBar bar = bar("reading", reading.totalBytes() >> 10, "KB")) {
+            while (texts.hasNext()) {
+                batches.add(texts.next());
+                if (bar != null) {
+                    bar.stepTo(Math.min(reading.bytesRead(), reading.totalBytes()) >> 10);
+                }
             }
+            batches.flush();
         }
-        counts.add(batch);
-        if (counts.words.isEmpty()) {
+        if (batches.counts.words.isEmpty()) {
             throw new IllegalArgumentException("the training texts are empty (no text outside special tokens): pass a non-empty corpus");
         }
-        return merge(counts, 0, Duration.ofNanos(System.nanoTime() - start));
+        return merge(batches.counts, reading.invalidUtf8Replaced(), Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /** Texts gathered into batches of about {@link #BATCH_CHARS} chars, each counted on all cores. */
+    private final class Batches {
+        final Counts counts = new Counts();
+        private final List<String> batch = new ArrayList<>();
+        private long chars;
+
+        void add(String text) {
+            batch.add(text);
+            chars += text.length();
+            if (chars >= BATCH_CHARS) {
+                flush();
+            }
+        }
+
+        void flush() {
+            counts.add(batch);
+            batch.clear();
+            chars = 0;
+        }
     }
 
     /** Distinct pre-tokens (as byte-level strings' UTF-8 source) with their counts. */

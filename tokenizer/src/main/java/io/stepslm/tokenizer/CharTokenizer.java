@@ -40,15 +40,14 @@ public final class CharTokenizer implements Tokenizer {
         return new CharTokenizer(text.codePoints().distinct().sorted().toArray());
     }
 
-    /** The vocabulary of UTF-8 text files and folders, read in blocks (invalid UTF-8 becomes U+FFFD). */
-    public static CharTokenizer fromFiles(java.util.List<Path> inputs) throws IOException {
+    /** The vocabulary of many texts (documents read by the caller), without joining them into one string. */
+    public static CharTokenizer fromTexts(java.util.Iterator<String> texts) {
         java.util.BitSet seen = new java.util.BitSet();
-        CorpusFiles corpus = CorpusFiles.of(inputs);
-        corpus.forEachBlock(List.of(), block -> {
-            block.codePoints().forEach(seen::set);
-        });
+        while (texts.hasNext()) {
+            texts.next().codePoints().forEach(seen::set);
+        }
         if (seen.isEmpty()) {
-            throw new IllegalArgumentException("the corpus " + corpus.files() + " is empty: pass files that contain text");
+            throw new IllegalArgumentException("cannot build a character vocabulary from an empty text: pass the training corpus");
         }
         return new CharTokenizer(seen.stream().toArray());
     }

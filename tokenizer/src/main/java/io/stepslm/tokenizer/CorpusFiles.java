@@ -8,14 +8,10 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * Training input from files and folders: UTF-8 text read in blocks, so memory does not grow with the file size.
@@ -34,32 +30,12 @@ final class CorpusFiles {
         this.files = files;
     }
 
-    /** The regular files under the inputs (folders recursively, hidden entries skipped), in a stable order. */
+    /** The files the inputs name, resolved by {@link InputFiles#resolve} as for every command that reads text. */
     static CorpusFiles of(List<Path> inputs) throws IOException {
         if (inputs.isEmpty()) {
             throw new IllegalArgumentException("no input given: pass at least one file or folder of UTF-8 text");
         }
-        List<Path> files = new ArrayList<>();
-        for (Path in : inputs) {
-            if (!Files.exists(in)) {
-                throw new NoSuchFileException(in.toString(), null, "input does not exist (check the path)");
-            }
-            if (Files.isDirectory(in)) {
-                try (Stream<Path> walk = Files.walk(in)) {
-                    walk.filter(Files::isRegularFile)
-                            .filter(p -> !in.relativize(p).toString().startsWith(".") && !p.getFileName().toString().startsWith("."))
-                            .sorted().forEach(files::add);
-                }
-            } else {
-                files.add(in);
-            }
-        }
-        for (Path f : files) {
-            if (!Files.isReadable(f)) {
-                throw new AccessDeniedException(f.toString(), null, "input is not readable (check its permissions)");
-            }
-        }
-        return new CorpusFiles(files);
+        return new CorpusFiles(InputFiles.resolve(inputs.stream().map(Path::toString).toList()));
     }
 
     List<Path> files() {
