@@ -71,7 +71,8 @@ public final class DataOptions {
             throw new IllegalArgumentException("--field " + field + " and --json-field " + jsonFieldAlias
                     + " disagree: --json-field is the old name of --field, give only --field");
         }
-        String jsonField = field != null ? field : jsonFieldAlias != null ? jsonFieldAlias : SourceSpec.DEFAULT_JSON_FIELD;
+        String jsonField = field != null ? field : jsonFieldAlias != null ? jsonFieldAlias
+                : SourceSpec.DEFAULT_JSON_FIELD;
         TextFormat f;
         if (format != null) {
             f = textFormat(format);
@@ -91,7 +92,8 @@ public final class DataOptions {
             case "blocks", "paragraphs" -> TextFormat.TEXT_BLOCKS;
             case "lines" -> TextFormat.TEXT_LINES;
             case "jsonl", "json" -> TextFormat.JSONL;
-            default -> throw new IllegalArgumentException("unknown --format '" + name + "': use text, blocks, lines or jsonl");
+            default -> throw new IllegalArgumentException("unknown --format '" + name
+                    + "': use text, blocks, lines or jsonl");
         };
     }
 

@@ -29,14 +29,19 @@ import picocli.CommandLine.Model.CommandSpec;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {"Tokenize a corpus once into shards of token ids with a manifest.",
-                "Shards hold uint16 ids when the vocabulary fits, else uint32; manifest.json records the tokenizer fingerprint,",
+                "Shards hold uint16 ids when the vocabulary fits, else uint32; manifest.json records the tokenizer "
+                + "fingerprint,",
                 "token and document counts, and the source files with sizes and checksums.",
-                "Documents are split into train/validation by a stable hash of their text (or by file) and each is followed",
+                "Documents are split into train/validation by a stable hash of their text (or by file) and each is "
+                + "followed",
                 "by <|endoftext|>. Output is written to a temporary folder and renamed when complete."},
         footer = {"", "Examples:",
-                "  stepslm data prepare --input ../shared/data/austen --val-files persuasion.txt --tokenizer tokenizer.json --out data/austen",
-                "  stepslm data prepare --input corpus.tar.gz --format blocks --val-fraction 0.01 --tokenizer tokenizer.json --out data/c",
-                "  stepslm data prepare --input 'web/*.jsonl.zst' --format jsonl --field text --on-error skip --tokenizer tokenizer.json --out data/web"})
+                "  stepslm data prepare --input ../shared/data/austen --val-files persuasion.txt --tokenizer "
+                + "tokenizer.json --out data/austen",
+                "  stepslm data prepare --input corpus.tar.gz --format blocks --val-fraction 0.01 --tokenizer "
+                + "tokenizer.json --out data/c",
+                "  stepslm data prepare --input 'web/*.jsonl.zst' --format jsonl --field text --on-error skip "
+                + "--tokenizer tokenizer.json --out data/web"})
 public final class DataPrepareCommand implements Callable<Integer> {
 
     @Mixin
@@ -45,10 +50,12 @@ public final class DataPrepareCommand implements Callable<Integer> {
     @Mixin
     SplitOptions split;
 
-    @Option(names = "--tokenizer", required = true, paramLabel = "FILE", description = "tokenizer.json (BPE) or a char tokenizer file.")
+    @Option(names = "--tokenizer", required = true, paramLabel = "FILE",
+            description = "tokenizer.json (BPE) or a char tokenizer file.")
     Path tokenizer;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (must not exist unless --force).")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (must not exist unless "
+            + "--force).")
     Path out;
 
     @Option(names = "--threads", paramLabel = "N", description = "Tokenizer threads (default: all cores).")
@@ -97,15 +104,19 @@ public final class DataPrepareCommand implements Callable<Integer> {
         Manifest.PartEntry train = m.part(Split.Part.TRAIN);
         Manifest.PartEntry val = m.part(Split.Part.VALIDATION);
         long bytes = report.sources().stream().mapToLong(x -> x.bytes()).sum();
-        w.printf(Locale.ROOT, "wrote %s in %.1f s (%.2f MB/s, %.2f M tokens/s): train %,d tokens in %,d documents (%d shards), "
+        w.printf(Locale.ROOT, "wrote %s in %.1f s (%.2f MB/s, %.2f M tokens/s): train %,d tokens in %,d documents (%d "
+                + "shards), "
                         + "validation %,d tokens in %,d documents (%d shards), %s ids%n",
-                out, s, bytes / 1e6 / s, (train.tokens() + val.tokens()) / 1e6 / s, train.tokens(), train.documents(), train.shards(),
+                out, s, bytes / 1e6 / s, (train.tokens() + val.tokens()) / 1e6 / s, train.tokens(), train.documents(),
+                train.shards(),
                 val.tokens(), val.documents(), val.shards(), m.bytesPerToken() == 2 ? "uint16" : "uint32");
         if (val.tokens() == 0) {
-            spec.commandLine().getErr().println("warning: the validation part is empty: raise --val-fraction or name --val-files");
+            spec.commandLine().getErr().println("warning: the validation part is empty: raise --val-fraction or name "
+                    + "--val-files");
         }
         if (report.skipped() > 0 || report.repaired() > 0 || report.empty() > 0) {
-            spec.commandLine().getErr().printf("note: %d items skipped, %d empty, %d invalid UTF-8 sequences repaired (see the table above)%n",
+            spec.commandLine().getErr().printf("note: %d items skipped, %d empty, %d invalid UTF-8 sequences repaired "
+                    + "(see the table above)%n",
                     report.skipped(), report.empty(), report.repaired());
         }
         return 0;

@@ -38,7 +38,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     LoadedCheckpoint.Options run;
 
-    @Parameters(paramLabel = "FILE", arity = "0..*", description = "Text files, folders or globs (or give them with --input).")
+    @Parameters(paramLabel = "FILE", arity = "0..*", description = "Text files, folders or globs (or give them with "
+            + "--input).")
     List<String> inputs = new ArrayList<>();
 
     @Mixin
@@ -47,7 +48,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--context", description = "Window length (default: the model's context length).")
     Integer context;
 
-    @Option(names = "--stride", description = "Window step; smaller = more left context per token, slower (default: context / 2).")
+    @Option(names = "--stride", description = "Window step; smaller = more left context per token, slower (default: "
+            + "context / 2).")
     Integer stride;
 
     @Option(names = "--batch-size", description = "Windows per forward pass (default: ${DEFAULT-VALUE}).")
@@ -100,7 +102,8 @@ public final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void print(PrintStream out, Path dir, int ctx, int str, List<Perplexity.Score> scores, Perplexity.Score total) {
+    private void print(PrintStream out, Path dir, int ctx, int str, List<Perplexity.Score> scores,
+            Perplexity.Score total) {
         if (json) {
             JsonObject o = new JsonObject();
             o.addProperty("checkpoint", dir.toString());
@@ -116,7 +119,8 @@ public final class EvalCommand implements Callable<Integer> {
             return;
         }
         out.printf(Locale.ROOT, "checkpoint %s, context %d, stride %d%n", dir, ctx, str);
-        out.printf(Locale.ROOT, "%-40s %12s %12s %8s %10s %10s%n", "file", "tokens", "bytes", "loss", "perplexity", "bits/byte");
+        out.printf(Locale.ROOT, "%-40s %12s %12s %8s %10s %10s%n", "file", "tokens", "bytes", "loss", "perplexity",
+                "bits/byte");
         for (Perplexity.Score s : scores) {
             row(out, s);
         }
@@ -127,7 +131,8 @@ public final class EvalCommand implements Callable<Integer> {
 
     private static void row(PrintStream out, Perplexity.Score s) {
         String name = s.source().length() > 40 ? "..." + s.source().substring(s.source().length() - 37) : s.source();
-        out.printf(Locale.ROOT, "%-40s %12d %12d %8.4f %10.3f %10.4f%n", name, s.tokens(), s.bytes(), s.loss(), s.perplexity(), s.bitsPerByte());
+        out.printf(Locale.ROOT, "%-40s %12d %12d %8.4f %10.3f %10.4f%n", name, s.tokens(), s.bytes(), s.loss(),
+                s.perplexity(), s.bitsPerByte());
     }
 
     private static JsonObject toJson(Perplexity.Score s) {

@@ -18,7 +18,8 @@ public final class SplitOptions {
     double valFraction;
 
     @Option(names = "--val-files", arity = "1..*", paramLabel = "NAME",
-            description = "Hold out whole files instead (names or globs, e.g. persuasion.txt); overrides --val-fraction.")
+            description = "Hold out whole files instead (names or globs, e.g. persuasion.txt); overrides "
+                    + "--val-fraction.")
     List<String> valFiles = new ArrayList<>();
 
     public Split split() {

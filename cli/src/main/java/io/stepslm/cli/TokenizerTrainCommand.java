@@ -34,7 +34,8 @@ import picocli.CommandLine.Model.CommandSpec;
                 "The output is written to a temporary name and renamed: an interrupted run leaves no partial file."},
         footer = {"", "Examples:",
                 "  stepslm tokenizer train --input ../shared/data/austen --vocab-size 8192 --out tokenizer.json",
-                "  stepslm tokenizer train --input a.txt b.txt --vocab-size 32000 --pattern cl100k --special '<|user|>' --out tok.json",
+                "  stepslm tokenizer train --input a.txt b.txt --vocab-size 32000 --pattern cl100k --special "
+                + "'<|user|>' --out tok.json",
                 "  stepslm tokenizer train --char --input ../shared/data/tinyshakespeare.txt --out char.json"})
 public final class TokenizerTrainCommand implements Callable<Integer> {
 
@@ -45,7 +46,8 @@ public final class TokenizerTrainCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--vocab-size", defaultValue = "8192",
-            description = "Total vocabulary: 256 bytes + merges + special tokens (default: ${DEFAULT-VALUE}; GPT-2: 50257).")
+            description = "Total vocabulary: 256 bytes + merges + special tokens (default: ${DEFAULT-VALUE}; GPT-2: "
+                    + "50257).")
     int vocabSize;
 
     @Option(names = "--min-frequency", defaultValue = "2",
@@ -129,7 +131,8 @@ public final class TokenizerTrainCommand implements Callable<Integer> {
             t.save(out);
             BpeTrainer.Stats s = r.stats();
             DataOptions.printRepairs(docs.report(), err::println);
-            outStream.printf(Locale.ROOT, "read %,d bytes: %,d pre-tokens, %,d distinct; counting %.2f s, merging %.2f s%n",
+            outStream.printf(Locale.ROOT, "read %,d bytes: %,d pre-tokens, %,d distinct; counting %.2f s, merging %.2f "
+                    + "s%n",
                     s.bytes(), s.pretokens(), s.distinctPretokens(), s.countTime().toNanos() / 1e9,
                     s.mergeTime().toNanos() / 1e9);
             outStream.printf(Locale.ROOT, "learned %,d merges (%s); vocabulary %,d ids; wrote %s in %.1f s, "

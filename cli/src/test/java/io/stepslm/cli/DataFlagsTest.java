@@ -62,10 +62,12 @@ class DataFlagsTest {
         Pattern flag = Pattern.compile("--[a-z][a-z-]*");
         for (List<String> command : READERS) {
             List<String> a = switch (String.join(" ", command)) {
-                case "tokenizer train" -> args(command, "--input", bad.toString(), "--out", dir.resolve("t.json").toString());
+                case "tokenizer train" -> args(command, "--input", bad.toString(), "--out",
+                        dir.resolve("t.json").toString());
                 case "data prepare" -> args(command, "--input", bad.toString(), "--tokenizer", tok.toString(),
                         "--out", dir.resolve("ds").toString(), "--quiet");
-                case "train" -> args(command, "--char", "--input", bad.toString(), "--out", dir.resolve("run").toString());
+                case "train" -> args(command, "--char", "--input", bad.toString(), "--out",
+                        dir.resolve("run").toString());
                 default -> args(command, "--checkpoint", dir.resolve("nope").toString(), bad.toString());
             };
             CliRun r = silently(() -> CliRun.of(a.toArray(String[]::new)));
@@ -74,7 +76,8 @@ class DataFlagsTest {
             Matcher m = flag.matcher(r.err());
             int named = 0;
             while (m.find()) {
-                assertNotNull(spec(command).findOption(m.group()), command + " has the " + m.group() + " it advises: " + r.err());
+                assertNotNull(spec(command).findOption(m.group()), command + " has the " + m.group() + " it advises: "
+                        + r.err());
                 named++;
             }
             assertTrue(named >= 2, "the advice names --field and --on-error: " + r.err());
@@ -89,7 +92,8 @@ class DataFlagsTest {
         }
         Path corpus = Files.writeString(dir.resolve("c.jsonl"), b.toString());
         Path charTok = dir.resolve("char.json");
-        CliRun chars = CliRun.of("tokenizer", "train", "--char", "--input", corpus.toString(), "--out", charTok.toString());
+        CliRun chars = CliRun.of("tokenizer", "train", "--char", "--input", corpus.toString(), "--out",
+                charTok.toString());
         assertEquals(0, chars.exit(), chars.err());
         assertTrue(chars.out().contains("format: jsonl") && chars.out().contains("--format text"), chars.out());
         Tokenizer t = TokenizerFiles.load(charTok);

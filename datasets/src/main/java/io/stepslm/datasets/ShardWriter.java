@@ -24,8 +24,8 @@ import java.util.Map;
 /**
  * Writes token ids of one side of the split into numbered shards ({@code train_000000.bin}, ...), and
  * {@link #prepare} writes a whole corpus once: read, split by document, tokenize in order on worker threads
- * ({@link TokenizePipeline}, end-of-text after each document), shard, and describe it all in {@code manifest.json}. Everything
- * is written into a temporary folder beside the output, renamed into place only when complete.
+ * ({@link TokenizePipeline}, end-of-text after each document), shard, and describe it all in {@code manifest.json}.
+ * Everything is written into a temporary folder beside the output, renamed into place only when complete.
  */
 public final class ShardWriter implements Closeable {
     /** Progress is reported after about this many tokens (a report per piece would cost more than a lines corpus). */
@@ -56,7 +56,8 @@ public final class ShardWriter implements Closeable {
     void write(int[] ids) throws IOException {
         for (int id : ids) {
             if (id < 0 || id >= tokenizer.vocabSize()) {
-                throw new IllegalStateException("the tokenizer produced id " + id + " outside its vocabulary of " + tokenizer.vocabSize());
+                throw new IllegalStateException("the tokenizer produced id " + id + " outside its vocabulary of "
+                        + tokenizer.vocabSize());
             }
             if (channel == null) {
                 openShard();
@@ -102,7 +103,8 @@ public final class ShardWriter implements Closeable {
     }
 
     private ByteBuffer header(long count) {
-        return new ShardHeader(ShardHeader.VERSION, bytesPerToken, count, tokenizer.vocabSize(), tokenizer.endOfTextId(), tokenizer.fingerprint()).encode();
+        return new ShardHeader(ShardHeader.VERSION, bytesPerToken, count, tokenizer.vocabSize(),
+                tokenizer.endOfTextId(), tokenizer.fingerprint()).encode();
     }
 
     private void flush() throws IOException {
@@ -122,7 +124,8 @@ public final class ShardWriter implements Closeable {
         channel.force(true);
         channel.close();
         channel = null;
-        written.add(new Manifest.ShardEntry(current.getFileName().toString(), part.shortName(), inShard, Files.size(current), sha256(current)));
+        written.add(new Manifest.ShardEntry(current.getFileName().toString(), part.shortName(), inShard,
+                Files.size(current), sha256(current)));
     }
 
     static String sha256(Path file) throws IOException {
@@ -148,11 +151,13 @@ public final class ShardWriter implements Closeable {
      * Tokenizes the corpus into shards under {@code outDir} and returns the manifest written there. A failure leaves
      * no {@code outDir} (and an existing one untouched). Per-source counts go to {@code report}.
      */
-    public static Manifest prepare(SourceSpec spec, Tokenizer tokenizer, PrepareConfig config, Path outDir, Progress progress, DataReport report)
+    public static Manifest prepare(SourceSpec spec, Tokenizer tokenizer, PrepareConfig config, Path outDir,
+            Progress progress, DataReport report)
             throws IOException {
         Path out = outDir.toAbsolutePath().normalize();
         if (Files.exists(out) && !config.overwrite()) {
-            throw new IOException(out + " already exists: choose another --out, or pass --force to replace it once the new data is complete");
+            throw new IOException(out + " already exists: choose another --out, or pass --force to replace it once the "
+                    + "new data is complete");
         }
         List<Path> files = InputFiles.resolve(spec.inputs());
         long totalBytes = 0;
@@ -168,7 +173,8 @@ public final class ShardWriter implements Closeable {
             writers.put(p, new ShardWriter(tmp, p, tokenizer, config.shardTokens()));
         }
         try (Documents docs = Documents.open(spec, files, report);
-             TokenizePipeline<Split.Part> pipeline = new TokenizePipeline<>(tokenizer, config.threads(), "stepslm-prepare",
+             TokenizePipeline<Split.Part> pipeline = new TokenizePipeline<>(tokenizer, config.threads(),
+                     "stepslm-prepare",
                      new PartReader(docs, config.split()))) {
             long tokens = 0;
             long reported = 0;
@@ -189,7 +195,8 @@ public final class ShardWriter implements Closeable {
             }
             progress.update(totalBytes, totalBytes, tokens);
             if (writers.get(Split.Part.TRAIN).tokens() + writers.get(Split.Part.VALIDATION).tokens() == 0) {
-                throw new IllegalArgumentException("the inputs " + spec.inputs() + " hold no document (all empty or skipped): check the paths, "
+                throw new IllegalArgumentException("the inputs " + spec.inputs()
+                        + " hold no document (all empty or skipped): check the paths, "
                         + "the --format and, for JSONL, the --field");
             }
             List<Manifest.PartEntry> parts = new ArrayList<>();
@@ -201,10 +208,13 @@ public final class ShardWriter implements Closeable {
             }
             List<Manifest.SourceEntry> sources = new ArrayList<>();
             for (SourceStats s : report.sources()) {
-                sources.add(new Manifest.SourceEntry(s.source(), s.bytes(), s.sha256(), s.documents(), s.tokens(), s.skipped(), s.empty(), s.repaired()));
+                sources.add(new Manifest.SourceEntry(s.source(), s.bytes(), s.sha256(), s.documents(), s.tokens(),
+                        s.skipped(), s.empty(), s.repaired()));
             }
-            Manifest m = new Manifest(Manifest.VERSION, tokenizer.fingerprint(), tokenizer.vocabSize(), tokenizer.endOfTextId(),
-                    ShardHeader.bytesPerToken(tokenizer.vocabSize()), spec.format().name(), spec.jsonField(), config.split().toString(),
+            Manifest m = new Manifest(Manifest.VERSION, tokenizer.fingerprint(), tokenizer.vocabSize(),
+                    tokenizer.endOfTextId(),
+                    ShardHeader.bytesPerToken(tokenizer.vocabSize()), spec.format().name(), spec.jsonField(),
+                    config.split().toString(),
                     parts, shards, sources, Instant.now().toString());
             m.write(tmp);
             AtomicFiles.replaceDirectory(tmp, out); // an old folder is deleted only once the new one is in place

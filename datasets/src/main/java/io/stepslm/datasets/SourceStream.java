@@ -27,7 +27,9 @@ final class SourceStream implements Closeable {
      *  would misfire on text. */
     private static final Set<String> COMPRESSIONS = Set.of(CompressorStreamFactory.GZIP, CompressorStreamFactory.BZIP2,
             CompressorStreamFactory.XZ, CompressorStreamFactory.ZSTANDARD);
-    /** Bytes inspected for a NUL that marks a binary (non-UTF-8-text) file or entry, like git's and grep's heuristic. */
+    /**
+     * Bytes inspected for a NUL that marks a binary (non-UTF-8-text) file or entry, like git's and grep's heuristic.
+     */
     private static final int SNIFF_BYTES = 8192;
     private static final int BUFFER = 1 << 16;
 

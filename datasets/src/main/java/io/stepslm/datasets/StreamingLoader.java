@@ -73,7 +73,8 @@ public final class StreamingLoader implements WindowSource {
     private Cursor blockStart;
     private int skipOnFirstBlock;
 
-    private StreamingLoader(SourceSpec spec, Tokenizer tokenizer, StreamingConfig config, LoaderState state) throws IOException {
+    private StreamingLoader(SourceSpec spec, Tokenizer tokenizer, StreamingConfig config,
+            LoaderState state) throws IOException {
         this.spec = spec;
         this.tokenizer = tokenizer;
         this.config = config;
@@ -96,7 +97,8 @@ public final class StreamingLoader implements WindowSource {
         readEpoch = start.epoch();
         order = orderFor(readEpoch);
         if (start.source() >= order.length) {
-            throw new IllegalArgumentException("the saved data position points at file " + start.source() + " but the inputs have "
+            throw new IllegalArgumentException("the saved data position points at file " + start.source()
+                    + " but the inputs have "
                     + order.length + " files: resume on the same data, or start the data position afresh");
         }
         readSrc = start.source();
@@ -104,7 +106,8 @@ public final class StreamingLoader implements WindowSource {
         for (long k = 0; k < start.piece(); k++) {
             Document d = readDocument();
             if (d == null || readSrc != start.source()) {
-                throw new IllegalArgumentException("the saved data position (file " + files.get(order[start.source()]) + ", piece "
+                throw new IllegalArgumentException("the saved data position (file " + files.get(order[start.source()])
+                        + ", piece "
                         + start.piece() + ") is past the end of that file: resume on the same data, or start afresh");
             }
             selected(d);
@@ -115,11 +118,13 @@ public final class StreamingLoader implements WindowSource {
      * Opens a loader at {@code state}: {@link LoaderState#initial(long)} for a fresh start, or a state returned by
      * {@link #state()} of a loader on the same data, tokenizer and configuration.
      */
-    public static StreamingLoader open(SourceSpec spec, Tokenizer tokenizer, StreamingConfig config, LoaderState state) throws IOException {
+    public static StreamingLoader open(SourceSpec spec, Tokenizer tokenizer, StreamingConfig config,
+            LoaderState state) throws IOException {
         return new StreamingLoader(spec, tokenizer, config, state);
     }
 
-    static String signature(List<Path> files, SourceSpec spec, Tokenizer tokenizer, StreamingConfig config) throws IOException {
+    static String signature(List<Path> files, SourceSpec spec, Tokenizer tokenizer,
+            StreamingConfig config) throws IOException {
         MessageDigest md = Split.sha256();
         StringBuilder sb = new StringBuilder();
         for (Path f : files) {
@@ -128,8 +133,9 @@ public final class StreamingLoader implements WindowSource {
             sb.append(f.getFileName()).append('\t').append(Files.size(f)).append('\n');
         }
         sb.append(spec.format()).append('|').append(spec.jsonField()).append('|').append(spec.onError()).append('|')
-                .append(tokenizer.fingerprint()).append('|').append(config.blockSize()).append('|').append(config.shuffleWindows())
-                .append('|').append(config.cycle()).append('|').append(config.split()).append('|').append(config.part());
+                .append(tokenizer.fingerprint()).append('|').append(config.blockSize()).append('|')
+                .append(config.shuffleWindows()).append('|').append(config.cycle()).append('|').append(config.split())
+                .append('|').append(config.part());
         return HexFormat.of().formatHex(md.digest(sb.toString().getBytes(StandardCharsets.UTF_8))).substring(0, 16);
     }
 
@@ -164,7 +170,8 @@ public final class StreamingLoader implements WindowSource {
     @Override
     public int[] next() {
         if (!hasNext()) {
-            throw new NoSuchElementException("the " + config.part().shortName() + " stream is exhausted (it does not cycle)");
+            throw new NoSuchElementException("the " + config.part().shortName()
+                    + " stream is exhausted (it does not cycle)");
         }
         return block[perm[consumed++]];
     }
@@ -172,14 +179,17 @@ public final class StreamingLoader implements WindowSource {
     @Override
     public LoaderState state() {
         if (!blockStarted) {
-            return new LoaderState(LoaderState.VERSION, KIND, seed, blockStart.epoch(), blockStart.source(), blockStart.piece(),
+            return new LoaderState(LoaderState.VERSION, KIND, seed, blockStart.epoch(), blockStart.source(),
+                    blockStart.piece(),
                     blockStart.offset(), blockIndex, skipOnFirstBlock, 0, signature);
         }
         if (consumed == blockLen && haveCarry) {
             Cursor c = carryCursor;
-            return new LoaderState(LoaderState.VERSION, KIND, seed, c.epoch(), c.source(), c.piece(), c.offset(), blockIndex + 1, 0, 0, signature);
+            return new LoaderState(LoaderState.VERSION, KIND, seed, c.epoch(), c.source(), c.piece(), c.offset(),
+                    blockIndex + 1, 0, 0, signature);
         }
-        return new LoaderState(LoaderState.VERSION, KIND, seed, blockStart.epoch(), blockStart.source(), blockStart.piece(),
+        return new LoaderState(LoaderState.VERSION, KIND, seed, blockStart.epoch(), blockStart.source(),
+                blockStart.piece(),
                 blockStart.offset(), blockIndex, consumed, 0, signature);
     }
 
@@ -279,7 +289,8 @@ public final class StreamingLoader implements WindowSource {
             }
             if (selected(d)) {
                 filesWithoutSelection = 0;
-                return new TokenizePipeline.Job<>(new Where(readEpoch, readSrc, readPiece - 1), d, stats[order[readSrc]]);
+                return new TokenizePipeline.Job<>(new Where(readEpoch, readSrc, readPiece - 1), d,
+                        stats[order[readSrc]]);
             }
         }
     }

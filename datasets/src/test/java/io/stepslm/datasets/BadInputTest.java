@@ -52,23 +52,28 @@ class BadInputTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {CompressorStreamFactory.GZIP, CompressorStreamFactory.BZIP2, CompressorStreamFactory.XZ, CompressorStreamFactory.ZSTANDARD})
+    @ValueSource(strings = {CompressorStreamFactory.GZIP, CompressorStreamFactory.BZIP2, CompressorStreamFactory.XZ,
+            CompressorStreamFactory.ZSTANDARD})
     void truncatedCompressedFilesFailWithTheFileAndOffsetOrAreCountedUnderSkip(String compressor) throws IOException {
         byte[] full = Corpora.compress(compressor, bigText().getBytes(StandardCharsets.UTF_8));
         Path f = Files.write(dir.resolve("cut." + compressor), Arrays.copyOf(full, full.length / 2));
         Path good = Corpora.write(dir.resolve("good.txt"), "a good document");
-        SourceSpec spec = new SourceSpec(List.of(f.toString(), good.toString()), TextFormat.TEXT_LINES, "text", OnError.FAIL);
+        SourceSpec spec = new SourceSpec(List.of(f.toString(), good.toString()), TextFormat.TEXT_LINES, "text",
+                OnError.FAIL);
         String msg = failure(spec);
-        assertTrue(msg.contains(f.toString()) && msg.contains("corrupt or truncated") && msg.contains("near byte") && msg.contains("--on-error skip"), msg);
+        assertTrue(msg.contains(f.toString()) && msg.contains("corrupt or truncated") && msg.contains("near byte")
+                && msg.contains("--on-error skip"), msg);
 
         Read r = read(spec.withOnError(OnError.SKIP));
         assertEquals("a good document", r.texts().get(r.texts().size() - 1), "the next file is still read");
         SourceStats s = r.report().sources().get(0);
         assertEquals(1, s.skipped(), "the damaged rest of the file counts as one skipped item");
-        // gzip and zstd decode as they go, so the lines before the cut come out; bzip2 (900 kB blocks) and xz (one block
-        // here) check a whole block before releasing it, so a cut in the first block yields nothing.
-        boolean streaming = compressor.equals(CompressorStreamFactory.GZIP) || compressor.equals(CompressorStreamFactory.ZSTANDARD);
-        assertTrue(s.documents() < 20000 && (!streaming || s.documents() > 0), "lines before the damage are kept: " + s.documents());
+        // gzip and zstd decode as they go, so the lines before the cut come out; bzip2 (900 kB blocks) and xz (one
+        // block here) check a whole block before releasing it, so a cut in the first block yields nothing.
+        boolean streaming = compressor.equals(CompressorStreamFactory.GZIP)
+                || compressor.equals(CompressorStreamFactory.ZSTANDARD);
+        assertTrue(s.documents() < 20000 && (!streaming || s.documents() > 0), "lines before the damage are kept: "
+                + s.documents());
         assertTrue(r.report().table().contains("corrupt or truncated"), r.report().table());
     }
 
@@ -100,7 +105,8 @@ class BadInputTest {
 
     @Test
     void badJsonlLinesFailWithTheLineNumberOrAreCounted() throws IOException {
-        Path f = Corpora.write(dir.resolve("d.jsonl"), "{\"text\": \"one\"}\n{\"text\": broken\n\n{\"title\": \"no text\"}\n{\"text\": 5}\n[1,2]\n{\"text\": \"\"}\n{\"text\": \"two\"}\n");
+        Path f = Corpora.write(dir.resolve("d.jsonl"), "{\"text\": \"one\"}\n{\"text\": broken\n\n{\"title\": \"no "
+                + "text\"}\n{\"text\": 5}\n[1,2]\n{\"text\": \"\"}\n{\"text\": \"two\"}\n");
         SourceSpec spec = SourceSpec.jsonl(List.of(f.toString()), "text");
         String msg = failure(spec);
         assertTrue(msg.contains("d.jsonl line 2") && msg.contains("not valid JSON"), msg);
@@ -109,14 +115,18 @@ class BadInputTest {
         SourceStats s = r.report().sources().get(0);
         assertEquals(4, s.skipped(), r.report().table());
         assertEquals(1, s.empty());
-        assertTrue(s.problems().stream().anyMatch(p -> p.contains("line 4") && p.contains("no field \"text\"")), s.problems().toString());
-        String missing = failure(SourceSpec.jsonl(List.of(Corpora.write(dir.resolve("e.jsonl"), "{\"body\": \"x\"}\n").toString()), "text"));
-        assertTrue(missing.contains("e.jsonl line 1 has no field \"text\" (fields: [body])") && missing.contains("--field"), missing);
+        assertTrue(s.problems().stream().anyMatch(p -> p.contains("line 4") && p.contains("no field \"text\"")),
+                s.problems().toString());
+        String missing = failure(SourceSpec.jsonl(List.of(Corpora.write(dir.resolve("e.jsonl"),
+                "{\"body\": \"x\"}\n").toString()), "text"));
+        assertTrue(missing.contains("e.jsonl line 1 has no field \"text\" (fields: [body])")
+                && missing.contains("--field"), missing);
     }
 
     @Test
     void invalidUtf8IsRepairedAndCounted() throws IOException {
-        byte[] bytes = {'o', 'k', ' ', (byte) 0xC3, ' ', 'a', (byte) 0xFF, (byte) 0xFE, 'b', ' ', (byte) 0xE6, (byte) 0x97};
+        byte[] bytes = {'o', 'k', ' ', (byte) 0xC3, ' ', 'a', (byte) 0xFF, (byte) 0xFE, 'b', ' ', (byte) 0xE6,
+                (byte) 0x97};
         Path f = Files.write(dir.resolve("latin.txt"), bytes);
         Read r = read(SourceSpec.textFiles(List.of(f.toString())));
         assertEquals(List.of("ok \uFFFD a\uFFFD\uFFFDb \uFFFD"), r.texts());
@@ -132,7 +142,8 @@ class BadInputTest {
         assertEquals(List.of("text"), r.texts());
         assertEquals(2, r.report().empty());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ShardWriter.prepare(
-                SourceSpec.textFiles(List.of(empty.toString())), TOK, PrepareConfig.defaults(Split.none()), dir.resolve("out"), (a, b, c) -> { }, new DataReport()));
+                SourceSpec.textFiles(List.of(empty.toString())), TOK, PrepareConfig.defaults(Split.none()),
+                dir.resolve("out"), (a, b, c) -> { }, new DataReport()));
         assertTrue(e.getMessage().contains("no document"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("out")));
     }
@@ -140,14 +151,17 @@ class BadInputTest {
     @Test
     void missingAndUnreadablePathsAreNamed() throws IOException {
         assertThrows(NoSuchFileException.class, () -> InputFiles.resolve(List.of(dir.resolve("nope.txt").toString())));
-        NoSuchFileException glob = assertThrows(NoSuchFileException.class, () -> InputFiles.resolve(List.of(dir + "/*.jsonl")));
+        NoSuchFileException glob = assertThrows(NoSuchFileException.class, () -> InputFiles.resolve(List.of(dir
+                + "/*.jsonl")));
         assertTrue(glob.getMessage().contains("matched no file"), glob.getMessage());
         Files.createDirectories(dir.resolve("emptydir"));
-        IOException e = assertThrows(IOException.class, () -> InputFiles.resolve(List.of(dir.resolve("emptydir").toString())));
+        IOException e = assertThrows(IOException.class,
+                () -> InputFiles.resolve(List.of(dir.resolve("emptydir").toString())));
         assertTrue(e.getMessage().contains("has no"), e.getMessage());
         Path secret = Corpora.write(dir.resolve("secret.txt"), "x");
         secret.toFile().setReadable(false, false);
-        Assumptions.assumeFalse(Files.isReadable(secret), "running as root: file permissions do not stop reads, so unreadable files cannot be tested here");
+        Assumptions.assumeFalse(Files.isReadable(secret), "running as root: file permissions do not stop reads, so "
+                + "unreadable files cannot be tested here");
         IOException denied = assertThrows(IOException.class, () -> InputFiles.resolve(List.of(secret.toString())));
         assertTrue(denied.getMessage().contains("secret.txt"), denied.getMessage());
     }
@@ -157,19 +171,22 @@ class BadInputTest {
         Path src = Corpora.write(dir.resolve("src.txt"), String.join("\n\n", Corpora.documents(200, 1)));
         SourceSpec spec = new SourceSpec(List.of(src.toString()), TextFormat.TEXT_BLOCKS, "text", OnError.FAIL);
         Path out = dir.resolve("ds");
-        ShardWriter.prepare(spec, TOK, new PrepareConfig(Split.byHash(0.1), 1, 4000, false), out, (a, b, c) -> { }, new DataReport());
+        ShardWriter.prepare(spec, TOK, new PrepareConfig(Split.byHash(0.1), 1, 4000, false), out, (a, b, c) -> { },
+                new DataReport());
         try (ShardDataset ok = ShardDataset.open(out, TOK)) {
             ok.verifyChecksums();
         }
 
-        IllegalArgumentException other = assertThrows(IllegalArgumentException.class, () -> ShardDataset.open(out, ByteTokenizer.wide()));
+        IllegalArgumentException other = assertThrows(IllegalArgumentException.class, () -> ShardDataset.open(out,
+                ByteTokenizer.wide()));
         assertTrue(other.getMessage().contains("another tokenizer"), other.getMessage());
 
         Path shard = out.resolve("train_000001.bin");
         byte[] bytes = Files.readAllBytes(shard);
         Files.write(shard, Arrays.copyOf(bytes, bytes.length - 10));
         IOException truncated = assertThrows(IOException.class, () -> ShardDataset.open(out, TOK));
-        assertTrue(truncated.getMessage().contains("train_000001.bin") && truncated.getMessage().contains("re-run"), truncated.getMessage());
+        assertTrue(truncated.getMessage().contains("train_000001.bin") && truncated.getMessage().contains("re-run"),
+                truncated.getMessage());
 
         bytes[ShardHeader.BYTES + 7] ^= 1; // same size, damaged content
         Files.write(shard, bytes);
@@ -195,14 +212,18 @@ class BadInputTest {
         byte[] gz = Corpora.compress(CompressorStreamFactory.GZIP, bigText().getBytes(StandardCharsets.UTF_8));
         Path bad = Files.write(dir.resolve("in/z.gz"), Arrays.copyOf(gz, gz.length - 100));
         Path out = dir.resolve("prepared");
-        IOException e = assertThrows(IOException.class, () -> ShardWriter.prepare(SourceSpec.textFiles(List.of(dir.resolve("in").toString())),
+        IOException e = assertThrows(IOException.class,
+                () -> ShardWriter.prepare(SourceSpec.textFiles(List.of(dir.resolve("in").toString())),
                 TOK, PrepareConfig.defaults(Split.none()), out, (a, b, c) -> { }, new DataReport()));
         assertTrue(e.getMessage().contains("z.gz"), e.getMessage());
         try (var s = Files.list(dir)) {
-            assertEquals(List.of("in"), s.map(p -> p.getFileName().toString()).sorted().toList(), "no output and no temporary folder remain");
+            assertEquals(List.of("in"), s.map(p -> p.getFileName().toString()).sorted().toList(),
+                    "no output and no temporary folder remain");
         }
-        Manifest first = ShardWriter.prepare(SourceSpec.textFiles(List.of(good.toString())), TOK, PrepareConfig.defaults(Split.none()), out, (a, b, c) -> { }, new DataReport());
-        IOException exists = assertThrows(IOException.class, () -> ShardWriter.prepare(SourceSpec.textFiles(List.of(good.toString())), TOK,
+        Manifest first = ShardWriter.prepare(SourceSpec.textFiles(List.of(good.toString())), TOK,
+                PrepareConfig.defaults(Split.none()), out, (a, b, c) -> { }, new DataReport());
+        IOException exists = assertThrows(IOException.class,
+                () -> ShardWriter.prepare(SourceSpec.textFiles(List.of(good.toString())), TOK,
                 PrepareConfig.defaults(Split.none()), out, (a, b, c) -> { }, new DataReport()));
         assertTrue(exists.getMessage().contains("--force"), exists.getMessage());
         assertThrows(IOException.class, () -> ShardWriter.prepare(SourceSpec.textFiles(List.of(bad.toString())), TOK,

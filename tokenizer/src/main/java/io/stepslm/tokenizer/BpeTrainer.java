@@ -124,7 +124,8 @@ public final class BpeTrainer {
             batches.flush();
         }
         if (batches.counts.words.isEmpty()) {
-            throw new IllegalArgumentException("the corpus " + corpus.files() + " is empty (no text outside special tokens): "
+            throw new IllegalArgumentException("the corpus " + corpus.files()
+                    + " is empty (no text outside special tokens): "
                     + "pass files that contain text");
         }
         return merge(batches.counts, corpus.invalidSequences(), Duration.ofNanos(System.nanoTime() - start));
@@ -152,7 +153,8 @@ public final class BpeTrainer {
             batches.flush();
         }
         if (batches.counts.words.isEmpty()) {
-            throw new IllegalArgumentException("the training texts are empty (no text outside special tokens): pass a non-empty corpus");
+            throw new IllegalArgumentException("the training texts are empty (no text outside special tokens): pass a "
+                    + "non-empty corpus");
         }
         return merge(batches.counts, reading.invalidUtf8Replaced(), Duration.ofNanos(System.nanoTime() - start));
     }
@@ -376,7 +378,8 @@ public final class BpeTrainer {
         if (added.size() != config.specialTokens().size() || vocab.size() != firstSpecial + added.size()) {
             throw new IllegalStateException("special token ids are not contiguous");
         }
-        BpeTokenizer tokenizer = new BpeTokenizer(vocab.toArray(String[]::new), merges, config.pattern(), false, false, added);
+        BpeTokenizer tokenizer = new BpeTokenizer(vocab.toArray(String[]::new), merges, config.pattern(), false, false,
+                added);
         Stats stats = new Stats(counts.bytes, counts.pretokens, n, invalid, merges.size(), countTime,
                 Duration.ofNanos(System.nanoTime() - start), stop);
         return new Result(tokenizer, stats);
@@ -420,7 +423,8 @@ public final class BpeTrainer {
             return null; // try-with-resources skips a null resource
         }
         ProgressBarBuilder b = new ProgressBarBuilder().setTaskName(task).setInitialMax(max)
-                .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(progress)).setUpdateIntervalMillis(500);
+                .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(progress))
+                .setUpdateIntervalMillis(500);
         if (!unit.isEmpty()) {
             b.setUnit(" " + unit, 1);
         }
@@ -435,7 +439,8 @@ public final class BpeTrainer {
                 n++;
             } else if (c < 0x800) {
                 n += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i
+                    + 1))) {
                 n += 4;
                 i++;
             } else {

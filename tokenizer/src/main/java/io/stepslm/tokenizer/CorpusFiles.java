@@ -163,7 +163,8 @@ final class CorpusFiles {
             if (c == ' ' && !SplitPattern.isWhitespace(before) && !Character.isHighSurrogate(before)) {
                 return p;
             }
-            if (!Character.isLowSurrogate(c) && !SplitPattern.isWhitespace(c) && SplitPattern.classAt(s, p) != SplitPattern.LETTER
+            if (!Character.isLowSurrogate(c) && !SplitPattern.isWhitespace(c) && SplitPattern.classAt(s,
+                    p) != SplitPattern.LETTER
                     && SplitPattern.classOf(Character.codePointBefore(s, p)) == SplitPattern.LETTER) {
                 return p;
             }

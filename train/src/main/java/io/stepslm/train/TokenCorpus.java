@@ -18,7 +18,8 @@ public record TokenCorpus(int[] train, int[] validation, long validationBytes) {
 
     public static TokenCorpus split(Iterator<Document> documents, Tokenizer tokenizer, double validationFraction) {
         if (!(validationFraction > 0 && validationFraction < 1)) {
-            throw new IllegalArgumentException("--val-fraction must be in (0, 1), got " + validationFraction + " (nanoGPT uses 0.1)");
+            throw new IllegalArgumentException("--val-fraction must be in (0, 1), got " + validationFraction
+                    + " (nanoGPT uses 0.1)");
         }
         int[] ids = DocumentIds.join(documents, tokenizer);
         int n = ids.length;

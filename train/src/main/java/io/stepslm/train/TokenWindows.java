@@ -25,7 +25,8 @@ public final class TokenWindows implements WindowSource {
 
     private TokenWindows(int[] ids, int context, boolean random, LoaderState state) {
         if (ids.length < context + 1) {
-            throw new IllegalArgumentException("the data has " + ids.length + " tokens, fewer than one window of context + 1 = "
+            throw new IllegalArgumentException("the data has " + ids.length
+                    + " tokens, fewer than one window of context + 1 = "
                     + (context + 1) + ": use more text or a smaller --context");
         }
         this.ids = ids;
@@ -37,7 +38,8 @@ public final class TokenWindows implements WindowSource {
         if (!state.isInitial()) {
             if (!state.kind().equals(kind) || !state.signature().equals(signature)) {
                 throw new IllegalArgumentException("the saved data position (" + state.kind() + ", " + state.signature()
-                        + ") does not match this data (" + kind + ", " + signature + "): resume on the same data and context");
+                        + ") does not match this data (" + kind + ", " + signature
+                        + "): resume on the same data and context");
             }
             samples = state.samples();
         }
@@ -77,7 +79,8 @@ public final class TokenWindows implements WindowSource {
 
     @Override
     public LoaderState state() {
-        return new LoaderState(LoaderState.VERSION, random ? RANDOM : SEQUENTIAL, seed, 0, 0, 0, 0, 0, 0, samples, signature);
+        return new LoaderState(LoaderState.VERSION, random ? RANDOM : SEQUENTIAL, seed, 0, 0, 0, 0, 0, 0, samples,
+                signature);
     }
 
     @Override
