@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainEvalGenerateCommandTest {
 
     /** These commands print their results on System.out: capture it around one invocation. */
-    private static String stdout(Supplier<CliRun> invocation, int expectedExit) {
+    static String stdout(Supplier<CliRun> invocation, int expectedExit) {
         PrintStream saved = System.out;
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));

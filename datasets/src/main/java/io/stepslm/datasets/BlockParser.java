@@ -3,16 +3,7 @@ package io.stepslm.datasets;
 import java.io.IOException;
 
 /** {@link TextFormat#TEXT_BLOCKS}: documents are separated by one or more blank lines. */
-final class BlockParser implements DocumentParser {
-    private final EntryText text;
-    private final SourceStats stats;
-    private final Pieces pieces;
-
-    BlockParser(String entry, EntryText text, SourceStats stats) {
-        this.text = text;
-        this.stats = stats;
-        this.pieces = new Pieces(entry);
-    }
+record BlockParser(EntryText text, SourceStats stats, Pieces pieces) implements DocumentParser {
 
     @Override
     public Document next() throws IOException {

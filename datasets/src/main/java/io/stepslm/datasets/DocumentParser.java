@@ -10,8 +10,8 @@ interface DocumentParser {
 
     static DocumentParser of(SourceSpec spec, String entry, EntryText text, SourceStats stats) {
         return switch (spec.format()) {
-            case TEXT_FILE -> new WholeTextParser(entry, text, stats);
-            case TEXT_BLOCKS -> new BlockParser(entry, text, stats);
+            case TEXT_FILE -> new WholeTextParser(entry, text, stats, new Pieces(entry));
+            case TEXT_BLOCKS -> new BlockParser(text, stats, new Pieces(entry));
             case TEXT_LINES -> new LineParser(entry, text, stats);
             case JSONL -> new JsonlParser(entry, text, stats, spec);
         };

@@ -77,6 +77,15 @@ final class EntryText {
         }
     }
 
+    /** The next line that is not blank, or null at the end. */
+    String readNonBlankLine() throws IOException {
+        String l;
+        do {
+            l = readLine();
+        } while (l != null && l.isBlank());
+        return l;
+    }
+
     private boolean fill() throws IOException {
         if (pos < lim) {
             return true;

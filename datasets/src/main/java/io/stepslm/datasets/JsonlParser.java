@@ -10,28 +10,14 @@ import java.io.IOException;
  * {@link TextFormat#JSONL}: one JSON object per line, the document is the string in the configured field. A line
  * that is not such an object stops the read or is skipped and counted, by the {@link OnError} policy.
  */
-final class JsonlParser implements DocumentParser {
-    private final String entry;
-    private final EntryText text;
-    private final SourceStats stats;
-    private final SourceSpec spec;
-
-    JsonlParser(String entry, EntryText text, SourceStats stats, SourceSpec spec) {
-        this.entry = entry;
-        this.text = text;
-        this.stats = stats;
-        this.spec = spec;
-    }
+record JsonlParser(String entry, EntryText text, SourceStats stats, SourceSpec spec) implements DocumentParser {
 
     @Override
     public Document next() throws IOException {
         while (true) {
-            String l = text.readLine();
+            String l = text.readNonBlankLine();
             if (l == null) {
                 return null;
-            }
-            if (l.isBlank()) {
-                continue;
             }
             String where = entry + " line " + text.line();
             String problem;

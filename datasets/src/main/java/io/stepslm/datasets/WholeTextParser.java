@@ -3,18 +3,7 @@ package io.stepslm.datasets;
 import java.io.IOException;
 
 /** {@link TextFormat#TEXT_FILE}: the whole file or tar entry is one document (a book, a source file). */
-final class WholeTextParser implements DocumentParser {
-    private final String entry;
-    private final EntryText text;
-    private final SourceStats stats;
-    private final Pieces pieces;
-
-    WholeTextParser(String entry, EntryText text, SourceStats stats) {
-        this.entry = entry;
-        this.text = text;
-        this.stats = stats;
-        this.pieces = new Pieces(entry);
-    }
+record WholeTextParser(String entry, EntryText text, SourceStats stats, Pieces pieces) implements DocumentParser {
 
     @Override
     public Document next() throws IOException {
