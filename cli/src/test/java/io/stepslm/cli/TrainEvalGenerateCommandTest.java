@@ -71,7 +71,8 @@ class TrainEvalGenerateCommandTest {
         Path run = dir.resolve("run");
 
         String trained = stdout(() -> CliRun.of("train", "--char", "--data", corpus.toString(), "--model", "char-tiny",
-                "--preset", "tiny", "--max-steps", "40", "--eval-interval", "20", "--eval-batches", "4", "--batch-size", "4",
+                "--preset", "tiny", "--max-steps", "40", "--eval-interval", "20", "--eval-batches", "4", "--batch-size",
+                "4",
                 "--context", "32", "--threads", "1", "--out", run.toString()), 0);
         assertTrue(trained.contains("val loss"), trained);
         assertTrue(Files.isDirectory(run.resolve("checkpoints/best")), "best checkpoint");
@@ -79,19 +80,22 @@ class TrainEvalGenerateCommandTest {
 
         String json = stdout(() -> CliRun.of("eval", "--checkpoint", run.toString(), "--context", "32", "--json",
                 corpus.toString()), 0);
-        JsonObject total = JsonParser.parseString(json.substring(json.indexOf('{'))).getAsJsonObject().getAsJsonObject("total");
+        JsonObject total = JsonParser.parseString(json.substring(json.indexOf('{'))).getAsJsonObject()
+                .getAsJsonObject("total");
         double perplexity = total.get("perplexity").getAsDouble();
         assertTrue(perplexity > 1 && perplexity < 66, "perplexity " + perplexity + " must beat a uniform guess");
 
         String text = stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(), "--prompt", "It is a truth",
                 "--tokens", "40", "--seed", "3"), 0);
         assertTrue(text.startsWith("It is a truth") && text.length() > "It is a truth".length() + 10, text);
-        assertEquals(text, stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(), "--prompt", "It is a truth",
+        assertEquals(text, stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(), "--prompt",
+                "It is a truth",
                 "--tokens", "40", "--seed", "3"), 0), "same seed, same text");
 
         // a huge --tokens allocates nothing up front; the stop string ends it, and --json reports why
         String stopped = stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(), "--prompt", "It is",
-                "--tokens", "2000000000", "--stop", "e", "--stop", " ", "--stop", "a", "--temperature", "1", "--json"), 0);
+                "--tokens", "2000000000", "--stop", "e", "--stop", " ", "--stop", "a", "--temperature", "1", "--json"),
+                0);
         JsonObject g = JsonParser.parseString(stopped.strip()).getAsJsonObject();
         assertEquals("stop_string", g.get("stop_reason").getAsString(), stopped);
         String text2 = g.get("text").getAsString();
@@ -118,20 +122,24 @@ class TrainEvalGenerateCommandTest {
         assertEquals(0, CliRun.of("tokenizer", "train", "--input", corpus.toString(), "--vocab-size", "400", "--out",
                 tok.toString(), "--quiet").exit());
         Path data = dir.resolve("data");
-        CliRun prepared = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "blocks", "--val-fraction", "0.2",
+        CliRun prepared = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "blocks",
+                "--val-fraction", "0.2",
                 "--tokenizer", tok.toString(), "--out", data.toString(), "--quiet");
         assertEquals(0, prepared.exit(), prepared.err());
         Path run = dir.resolve("run");
         String trained = stdout(() -> CliRun.of("train", "--shards", data.toString(), "--tokenizer", tok.toString(),
-                "--model", "char-tiny", "--preset", "tiny", "--max-steps", "20", "--eval-interval", "10", "--eval-batches", "2",
+                "--model", "char-tiny", "--preset", "tiny", "--max-steps", "20", "--eval-interval", "10",
+                "--eval-batches", "2",
                 "--batch-size", "4", "--context", "32", "--threads", "1", "--out", run.toString()), 0);
         assertTrue(trained.contains("val loss"), trained);
         assertTrue(Files.isDirectory(run.resolve("checkpoints/best")), "best checkpoint");
 
         // shards of another tokenizer are refused by name
         Path other = dir.resolve("other.json");
-        assertEquals(0, CliRun.of("tokenizer", "train", "--char", "--input", corpus.toString(), "--out", other.toString()).exit());
-        CliRun mismatch = CliRun.of("train", "--shards", data.toString(), "--tokenizer", other.toString(), "--model", "char-tiny",
+        assertEquals(0, CliRun.of("tokenizer", "train", "--char", "--input", corpus.toString(), "--out",
+                other.toString()).exit());
+        CliRun mismatch = CliRun.of("train", "--shards", data.toString(), "--tokenizer", other.toString(), "--model",
+                "char-tiny",
                 "--max-steps", "1", "--out", dir.resolve("run2").toString());
         assertEquals(1, mismatch.exit());
         assertTrue(mismatch.err().contains("tokenizer"), mismatch.err());
@@ -141,7 +149,8 @@ class TrainEvalGenerateCommandTest {
     void badInputsGiveOneClearLine(@TempDir Path dir) {
         CliRun missing = CliRun.of("generate", "--checkpoint", dir.resolve("nope").toString());
         assertEquals(1, missing.exit());
-        assertTrue(missing.err().startsWith("stepslm generate: error:") && missing.err().contains("nope"), missing.err());
+        assertTrue(missing.err().startsWith("stepslm generate: error:") && missing.err().contains("nope"),
+                missing.err());
 
         CliRun badSampling = CliRun.of("generate", "--checkpoint", dir.toString(), "--temperature", "-1");
         assertEquals(1, badSampling.exit());
@@ -151,7 +160,8 @@ class TrainEvalGenerateCommandTest {
         assertEquals(1, badMinP.exit());
         assertTrue(badMinP.err().contains("min-p 2.0"), badMinP.err());
 
-        CliRun gpu = CliRun.of("train", "--char", "--device", "gpu:3", "--out", dir.resolve("r").toString(), "--max-steps", "1");
+        CliRun gpu = CliRun.of("train", "--char", "--device", "gpu:3", "--out", dir.resolve("r").toString(),
+                "--max-steps", "1");
         assertEquals(1, gpu.exit());
         assertTrue(gpu.err().contains("GPU"), gpu.err());
     }
