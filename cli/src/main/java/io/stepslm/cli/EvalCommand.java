@@ -35,12 +35,13 @@ import picocli.CommandLine.Parameters;
 public final class EvalCommand implements Callable<Integer> {
 
     @Mixin
-    LoadedCheckpoint.Options run;
+    TrainedModel.Options run;
 
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Text files, folders or globs.")
     List<String> inputs = new ArrayList<>();
 
-    @Option(names = "--format", description = "text (one document per file), blocks, lines or jsonl (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--format",
+            description = "text (one document per file), blocks, lines or jsonl (default: ${DEFAULT-VALUE}).")
     String format = "text";
 
     @Option(names = "--json-field", description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
@@ -49,7 +50,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--context", description = "Window length (default: the model's context length).")
     Integer context;
 
-    @Option(names = "--stride", description = "Window step; smaller = more left context per token, slower (default: context / 2).")
+    @Option(names = "--stride",
+            description = "Window step; smaller = more left context per token, slower (default: context / 2).")
     Integer stride;
 
     @Option(names = "--batch-size", description = "Windows per forward pass (default: ${DEFAULT-VALUE}).")
@@ -64,7 +66,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
         }
-        try (LoadedCheckpoint loaded = LoadedCheckpoint.open(run, 0)) {
+        try (TrainedModel loaded = TrainedModel.open(run, 0)) {
             Map<String, List<Document>> bySource = new LinkedHashMap<>();
             for (Document d : TrainCommand.readDocuments(inputs, format, jsonField)) {
                 bySource.computeIfAbsent(d.source(), k -> new ArrayList<>()).add(d);
@@ -90,7 +92,8 @@ public final class EvalCommand implements Callable<Integer> {
                 total = total.plus(s, "total");
             }
             if (total.tokens() == 0) {
-                throw new IllegalArgumentException("the inputs " + inputs + " hold no text to score: give non-empty files");
+                throw new IllegalArgumentException("the inputs " + inputs
+                        + " hold no text to score: give non-empty files");
             }
             print(out, dir, ctx, str, scores, total);
         }
@@ -119,7 +122,8 @@ public final class EvalCommand implements Callable<Integer> {
         return java.util.Arrays.copyOf(ids, at);
     }
 
-    private void print(PrintStream out, Path dir, int ctx, int str, List<Perplexity.Score> scores, Perplexity.Score total) {
+    private void print(PrintStream out, Path dir, int ctx, int str, List<Perplexity.Score> scores,
+            Perplexity.Score total) {
         if (json) {
             JsonObject o = new JsonObject();
             o.addProperty("checkpoint", dir.toString());
@@ -135,7 +139,8 @@ public final class EvalCommand implements Callable<Integer> {
             return;
         }
         out.printf(Locale.ROOT, "checkpoint %s, context %d, stride %d%n", dir, ctx, str);
-        out.printf(Locale.ROOT, "%-40s %12s %12s %8s %10s %10s%n", "file", "tokens", "bytes", "loss", "perplexity", "bits/byte");
+        out.printf(Locale.ROOT, "%-40s %12s %12s %8s %10s %10s%n", "file", "tokens", "bytes", "loss", "perplexity",
+                "bits/byte");
         for (Perplexity.Score s : scores) {
             row(out, s);
         }
@@ -146,7 +151,8 @@ public final class EvalCommand implements Callable<Integer> {
 
     private static void row(PrintStream out, Perplexity.Score s) {
         String name = s.source().length() > 40 ? "..." + s.source().substring(s.source().length() - 37) : s.source();
-        out.printf(Locale.ROOT, "%-40s %12d %12d %8.4f %10.3f %10.4f%n", name, s.tokens(), s.bytes(), s.loss(), s.perplexity(), s.bitsPerByte());
+        out.printf(Locale.ROOT, "%-40s %12d %12d %8.4f %10.3f %10.4f%n", name, s.tokens(), s.bytes(), s.loss(),
+                s.perplexity(), s.bitsPerByte());
     }
 
     private static JsonObject toJson(Perplexity.Score s) {

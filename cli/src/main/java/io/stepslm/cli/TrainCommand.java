@@ -11,26 +11,26 @@ import io.stepslm.datasets.Documents;
 import io.stepslm.datasets.LoaderState;
 import io.stepslm.datasets.Manifest;
 import io.stepslm.datasets.ShardDataset;
-import io.stepslm.datasets.Split;
-import io.stepslm.datasets.WindowSource;
 import io.stepslm.datasets.SourceSpec;
+import io.stepslm.datasets.Split;
 import io.stepslm.datasets.TextFormat;
-import io.stepslm.model.Checkpoint;
+import io.stepslm.datasets.WindowSource;
 import io.stepslm.machine.CpuThreads;
 import io.stepslm.machine.DeviceSetting;
 import io.stepslm.machine.GpuFacts;
 import io.stepslm.model.KernelChoice;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.model.ModelConfig;
+import io.stepslm.model.ModelFiles;
 import io.stepslm.model.ModelRuntime;
 import io.stepslm.model.Precision;
 import io.stepslm.tokenizer.CharTokenizer;
 import io.stepslm.tokenizer.Tokenizer;
 import io.stepslm.tokenizer.TokenizerFiles;
-import io.stepslm.train.Checkpoints;
+import io.stepslm.train.CheckpointFolder;
+import io.stepslm.train.RunFolder;
 import io.stepslm.train.TokenCorpus;
 import io.stepslm.train.TokenWindows;
-import io.stepslm.train.TrainCheckpoint;
 import io.stepslm.train.TrainConfig;
 import io.stepslm.train.Trainer;
 import io.stepslm.train.TrainingReport;
@@ -57,35 +57,47 @@ import picocli.CommandLine.Option;
                 "evaluation, resumable checkpoints (--resume), metrics.jsonl and report.html in --out.",
                 "Precedence: --preset defaults, then --config file.json, then flags. Ctrl-C saves a checkpoint."},
         footer = {"", "Examples:",
-                "  stepslm train --char --data ../shared/data/tinyshakespeare.txt --model char-tiny --out runs/shakespeare",
-                "  stepslm train --tokenizer tokenizer.json --data corpus/ --model char-small-steps --accumulation 4 --out runs/a",
+                "  stepslm train --char --data ../shared/data/tinyshakespeare.txt --model char-tiny --out "
+                        + "runs/shakespeare",
+                "  stepslm train --tokenizer tokenizer.json --data corpus/ --model char-small-steps --accumulation "
+                        + "4 --out runs/a",
                 "  stepslm train --resume runs/shakespeare --max-steps 4000",
-                "  stepslm train --shards data/owt --tokenizer tokenizer.json --model gpt2-small --device gpu --precision bf16 --out runs/owt",
+                "  stepslm train --shards data/owt --tokenizer tokenizer.json --model gpt2-small --device gpu "
+                        + "--precision bf16 --out runs/owt",
                 "  stepslm train --config run.json --precision bf16 --device gpu"})
 public final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--data", split = ",", paramLabel = "PATH", description = "Text files, folders or globs (default: the built-in corpus).")
+    @Option(names = "--data", split = ",", paramLabel = "PATH",
+            description = "Text files, folders or globs (default: the built-in corpus).")
     List<String> data = new ArrayList<>();
 
-    @Option(names = "--shards", paramLabel = "DIR", description = "A dataset from 'stepslm data prepare' (streamed from disk; needs --tokenizer).")
+    @Option(names = "--shards", paramLabel = "DIR",
+            description = "A dataset from 'stepslm data prepare' (streamed from disk; needs --tokenizer).")
     Path shards;
 
-    @Option(names = "--format", description = "text (one document per file), blocks, lines or jsonl (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--format",
+            description = "text (one document per file), blocks, lines or jsonl (default: ${DEFAULT-VALUE}).")
     String format = "text";
 
     @Option(names = "--json-field", description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
     String jsonField = SourceSpec.DEFAULT_JSON_FIELD;
 
-    @Option(names = "--val-fraction", description = "Last fraction of the token stream held out for validation (default: ${DEFAULT-VALUE}, nanoGPT).")
+    @Option(names = "--val-fraction",
+            description = "Last fraction of the token stream held out for validation (default: ${DEFAULT-VALUE}, "
+            + "nanoGPT).")
     double valFraction = 0.1;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "A tokenizer.json (stepslm BPE, HuggingFace or char).")
+    @Option(names = "--tokenizer", paramLabel = "FILE",
+            description = "A tokenizer.json (stepslm BPE, HuggingFace or char).")
     Path tokenizerFile;
 
-    @Option(names = "--char", description = "Character-level: build the vocabulary from the training text (nanoGPT shakespeare_char).")
+    @Option(names = "--char",
+            description = "Character-level: build the vocabulary from the training text (nanoGPT shakespeare_char).")
     boolean charLevel;
 
-    @Option(names = "--model", description = "Model preset: " + "char-tiny, char-tiny-steps, char-small, char-small-steps, gpt2-small, gpt2-small-steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", description = "Model preset: "
+            + "char-tiny, char-tiny-steps, char-small, char-small-steps, gpt2-small, gpt2-small-steps (default: "
+            + "${DEFAULT-VALUE}).")
     String modelPreset = "char-tiny";
 
     @Option(names = "--model-config", paramLabel = "FILE", description = "JSON with model config keys that override "
@@ -105,10 +117,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--dropout", description = "Override the model preset's dropout.")
     Double dropout;
 
-    @Option(names = "--preset", description = "Training preset: shakespeare-char, demo or tiny (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--preset",
+            description = "Training preset: shakespeare-char, demo or tiny (default: ${DEFAULT-VALUE}).")
     String preset = "shakespeare-char";
 
-    @Option(names = "--config", paramLabel = "FILE", description = "JSON with train config keys (see --print-config); unknown keys are errors.")
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "JSON with train config keys (see --print-config); unknown keys are errors.")
     Path configFile;
 
     @Option(names = "--print-config", description = "Print the resolved train config as JSON and exit.")
@@ -117,13 +131,17 @@ public final class TrainCommand implements Callable<Integer> {
     /** nanoGPT's estimate_mfu reference: an A100's dense BF16 peak. */
     static final double A100_BF16_TFLOPS = 312;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Run folder: checkpoints/, metrics.jsonl, report.html (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "Run folder: checkpoints/, metrics.jsonl, report.html (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("runs/train");
 
-    @Option(names = "--resume", paramLabel = "DIR", description = "Continue a run folder (its newest checkpoint) or one checkpoint folder exactly.")
+    @Option(names = "--resume", paramLabel = "DIR",
+            description = "Continue a run folder (its newest checkpoint) or one checkpoint folder exactly.")
     Path resume;
 
-    @Option(names = "--device", description = "cpu, gpu, gpu:N, or gpu:0,1,... for data parallel over several GPUs (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--device",
+            description = "cpu, gpu, gpu:N, or gpu:0,1,... for data parallel over several GPUs (default: "
+            + "${DEFAULT-VALUE}).")
     String device = "cpu";
 
     @Option(names = "--threads", description = "CPU threads for libtorch (default: all cores; measure 1 against it "
@@ -134,7 +152,9 @@ public final class TrainCommand implements Callable<Integer> {
             + "312, an A100's BF16 peak as nanoGPT assumes, on GPUs; none on the CPU). 0 turns MFU off.")
     Double peakTflops;
 
-    @Option(names = "--kernels", description = "fused (TorchScript: fused attention, norms, casts) or reference (plain DJL) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--kernels",
+            description = "fused (TorchScript: fused attention, norms, casts) or reference (plain DJL) (default: "
+            + "${DEFAULT-VALUE}).")
     String kernels = "fused";
 
     // ---- train config flags: each overrides the key of the same meaning --------------------------------------------
@@ -156,28 +176,30 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--eval-batches") Integer evalBatches;
     @Option(names = "--checkpoint-interval") Integer checkpointInterval;
     @Option(names = "--keep", description = "Step checkpoints kept.") Integer keep;
-    @Option(names = "--early-stop", description = "Evaluations without improvement before stopping, 0 = off.") Integer earlyStop;
+    @Option(names = "--early-stop",
+            description = "Evaluations without improvement before stopping, 0 = off.") Integer earlyStop;
     @Option(names = "--log-interval") Integer logInterval;
 
     @Override
     public Integer call() throws IOException {
         PrintStream log = System.out;
-        Path checkpoint = resume == null ? null : Checkpoints.resolveResume(resume);
+        Path checkpoint = resume == null ? null : RunFolder.resolveResume(resume);
         TrainConfig config = resolveConfig(checkpoint == null ? TrainConfig.preset(preset)
-                : TrainCheckpoint.config(checkpoint));
+                : CheckpointFolder.config(checkpoint));
         if (printConfig) {
             log.println(config.toJson());
             return 0;
         }
         int threadCount = new CpuThreads(threads == null ? 0 : threads).apply();
-        Path runDir = checkpoint == null ? out : checkpoint.getParent().getParent();
+        Path runDir = checkpoint == null ? out : RunFolder.runOf(checkpoint);
         if (checkpoint == null) {
-            Checkpoints.requireNewRunFolder(runDir);
+            RunFolder.requireNew(runDir);
         }
         log.println("train config (" + (checkpoint == null ? "preset " + preset : "from " + checkpoint) + "):");
         log.println(config.toJson());
 
-        Tokenizer tokenizer = checkpoint != null ? TokenizerFiles.load(checkpoint.resolve(TrainCheckpoint.TOKENIZER)) : null;
+        Tokenizer tokenizer = checkpoint != null ? TokenizerFiles.load(checkpoint.resolve(CheckpointFolder.TOKENIZER))
+                : null;
         Data source;
         if (shards != null) {
             if (!data.isEmpty()) {
@@ -185,7 +207,8 @@ public final class TrainCommand implements Callable<Integer> {
             }
             if (tokenizer == null) {
                 if (tokenizerFile == null) {
-                    throw new IllegalArgumentException("--shards needs the tokenizer the dataset was prepared with: add --tokenizer FILE");
+                    throw new IllegalArgumentException("--shards needs the tokenizer the dataset was prepared with: "
+                            + "add --tokenizer FILE");
                 }
                 tokenizer = TokenizerFiles.load(tokenizerFile);
             }
@@ -207,7 +230,7 @@ public final class TrainCommand implements Callable<Integer> {
             ModelConfig modelConfig;
             LanguageModel model;
             if (checkpoint != null) {
-                model = Checkpoint.load(checkpoint.resolve(TrainCheckpoint.MODEL), runtime);
+                model = ModelFiles.load(checkpoint.resolve(CheckpointFolder.MODEL), runtime);
                 modelConfig = model.config();
             } else {
                 modelConfig = ModelConfig.preset(modelPreset, tokenizer.vocabSize());
@@ -227,19 +250,23 @@ public final class TrainCommand implements Callable<Integer> {
             log.println("model config:");
             log.println(modelConfig.toJson());
             log.println(Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion() + ", kernels "
-                    + runtime.kernels().name() + ", device " + runtime.device() + (devices.size() > 1 ? " (data parallel over " + devices + ")" : "") + ", CPU threads " + threadCount
+                    + runtime.kernels().name() + ", device " + runtime.device() + (devices.size() > 1
+                            ? " (data parallel over " + devices + ")" : "") + ", CPU threads " + threadCount
                     + (CpuThreads.mklAvx512Switch() ? " (MKL AVX-512 switch on)" : ""));
             if (dev.isGpu()) { // which GPU, which libtorch and CUDA, so a GPU run's log says what it ran on
                 GpuFacts.probe().report(devices.stream().map(Device::getDeviceId).toList(), p.id(),
                         runtime.kernels().name()).forEach(line -> log.println("  " + line));
             }
-            try (source; model; Trainer trainer = new Trainer(model, tokenizer, config, runDir, log, source.bytesPerToken())) {
-                trainer.replicateOn(devices.subList(1, devices.size())); // data parallel over gpu:0,1,... (nothing on one device)
+            try (source; model; Trainer trainer = new Trainer(model, tokenizer, config, runDir, log,
+                    source.bytesPerToken())) {
+                trainer.replicateOn(devices.subList(1,
+                        devices.size())); // data parallel over gpu:0,1,... (nothing on one device)
                 double peak = peakTflops != null ? peakTflops : runtime.device().isGpu() ? A100_BF16_TFLOPS : 0;
                 trainer.reportMfu(peak * 1e12);
                 if (peak > 0) {
                     log.printf(Locale.ROOT, "MFU against %.1f TFLOP/s per device%s%n", peak,
-                            peakTflops == null ? " (an A100's BF16 peak, as nanoGPT; set --peak-tflops for your GPU)" : "");
+                            peakTflops == null ? " (an A100's BF16 peak, as nanoGPT; set --peak-tflops for your GPU)"
+                                    : "");
                 }
                 LoaderState start = LoaderState.initial(config.seed());
                 if (checkpoint != null) {
@@ -252,7 +279,8 @@ public final class TrainCommand implements Callable<Integer> {
                 try (StopOnCtrlC stop = StopOnCtrlC.install(trainer)) {
                     r = trainer.run(source.train(start), source.validation());
                 }
-                log.printf(Locale.ROOT, "done: %s; best val loss %.4f at step %d; %.0f training tokens/s; run folder %s%n",
+                log.printf(Locale.ROOT,
+                        "done: %s; best val loss %.4f at step %d; %.0f training tokens/s; run folder %s%n",
                         r.stopReason(), r.bestValLoss(), r.bestStep(), r.trainTokensPerSec(), runDir);
             }
         }
@@ -297,7 +325,8 @@ public final class TrainCommand implements Callable<Integer> {
             try {
                 file = JsonParser.parseString(readConfigFile(configFile, "--config")).getAsJsonObject();
             } catch (JsonParseException | IllegalStateException e) {
-                throw new IllegalArgumentException("--config " + configFile + " is not a JSON object (" + e.getMessage() + ")", e);
+                throw new IllegalArgumentException("--config " + configFile + " is not a JSON object ("
+                        + e.getMessage() + ")", e);
             }
             c = c.withOverrides(file, configFile.toString());
         }
@@ -336,12 +365,16 @@ public final class TrainCommand implements Callable<Integer> {
     /** "cpu", "gpu" or "gpu:N", checked against the GPUs libtorch sees (one device: eval, demo). */
     static Device parseDevice(String text) {
         if (text.contains(",")) {
-            throw new IllegalArgumentException("--device " + text + ": this command runs on one device; use e.g. --device gpu:0");
+            throw new IllegalArgumentException("--device " + text
+                    + ": this command runs on one device; use e.g. --device gpu:0");
         }
         return new DeviceSetting(text).resolve();
     }
 
-    /** As {@link #parseDevice}, plus "gpu:0,1,...": data parallel over those GPUs, the first holding the primary model. */
+    /**
+     * As {@link #parseDevice}, plus "gpu:0,1,...": data parallel over those GPUs, the first holding the primary
+     * model.
+     */
     static List<Device> parseDevices(String text) {
         String d = text.trim().toLowerCase(Locale.ROOT);
         if (!d.matches("gpu:\\d+(,\\d+)+")) {
@@ -351,7 +384,8 @@ public final class TrainCommand implements Callable<Integer> {
         for (String index : d.substring(4).split(",")) {
             Device dev = new DeviceSetting("gpu:" + index).resolve();
             if (devices.contains(dev)) {
-                throw new IllegalArgumentException("--device " + text + " names GPU " + index + " twice: list each GPU once");
+                throw new IllegalArgumentException("--device " + text + " names GPU " + index
+                        + " twice: list each GPU once");
             }
             devices.add(dev);
         }
@@ -412,7 +446,8 @@ public final class TrainCommand implements Callable<Integer> {
                 }
 
                 public Trainer.Validation validation() {
-                    return () -> ds.sequential(Split.Part.VALIDATION, config.context(), false, LoaderState.initial(config.seed()));
+                    return () -> ds.sequential(Split.Part.VALIDATION, config.context(), false,
+                            LoaderState.initial(config.seed()));
                 }
 
                 public void close() throws IOException {
@@ -433,7 +468,8 @@ public final class TrainCommand implements Callable<Integer> {
             case "blocks" -> TextFormat.TEXT_BLOCKS;
             case "lines" -> TextFormat.TEXT_LINES;
             case "jsonl" -> TextFormat.JSONL;
-            default -> throw new IllegalArgumentException("--format " + format + " is not known: use text, blocks, lines or jsonl");
+            default -> throw new IllegalArgumentException("--format " + format
+                    + " is not known: use text, blocks, lines or jsonl");
         };
         try (Documents d = Documents.open(new SourceSpec(inputs, f, jsonField, io.stepslm.datasets.OnError.FAIL))) {
             d.forEachRemaining(docs::add);
@@ -452,7 +488,8 @@ public final class TrainCommand implements Callable<Integer> {
             return TokenizerFiles.load(file);
         }
         if (!charLevel) {
-            throw new IllegalArgumentException("no tokenizer: pass --tokenizer tokenizer.json (see 'stepslm tokenizer train') or --char "
+            throw new IllegalArgumentException("no tokenizer: pass --tokenizer tokenizer.json (see 'stepslm "
+                    + "tokenizer train') or --char "
                     + "for a character-level vocabulary built from the data");
         }
         StringBuilder all = new StringBuilder();

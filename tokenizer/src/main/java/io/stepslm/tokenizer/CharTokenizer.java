@@ -25,7 +25,8 @@ public final class CharTokenizer implements Tokenizer {
     CharTokenizer(int[] sortedDistinctCodePoints) {
         for (int i = 1; i < sortedDistinctCodePoints.length; i++) {
             if (sortedDistinctCodePoints[i] <= sortedDistinctCodePoints[i - 1]) {
-                throw new IllegalArgumentException("a char vocabulary must list distinct code points in increasing order; U+"
+                throw new IllegalArgumentException("a char vocabulary must list distinct code points in increasing "
+                        + "order; U+"
                         + Integer.toHexString(sortedDistinctCodePoints[i]).toUpperCase() + " is out of order");
             }
         }
@@ -35,7 +36,8 @@ public final class CharTokenizer implements Tokenizer {
     /** The vocabulary of {@code text}: its distinct code points, sorted (nanoGPT: {@code sorted(list(set(data)))}). */
     public static CharTokenizer fromText(String text) {
         if (text.isEmpty()) {
-            throw new IllegalArgumentException("cannot build a character vocabulary from an empty text: pass the training corpus");
+            throw new IllegalArgumentException("cannot build a character vocabulary from an empty text: pass the "
+                    + "training corpus");
         }
         return new CharTokenizer(text.codePoints().distinct().sorted().toArray());
     }
@@ -48,7 +50,8 @@ public final class CharTokenizer implements Tokenizer {
             block.codePoints().forEach(seen::set);
         });
         if (seen.isEmpty()) {
-            throw new IllegalArgumentException("the corpus " + corpus.files() + " is empty: pass files that contain text");
+            throw new IllegalArgumentException("the corpus " + corpus.files()
+                    + " is empty: pass files that contain text");
         }
         return new CharTokenizer(seen.stream().toArray());
     }
@@ -167,6 +170,7 @@ public final class CharTokenizer implements Tokenizer {
 
     private static String describe(int cp) {
         String hex = String.format("U+%04X", cp);
-        return Character.isISOControl(cp) || Character.isWhitespace(cp) ? hex : "'" + new String(Character.toChars(cp)) + "' (" + hex + ")";
+        return Character.isISOControl(cp) || Character.isWhitespace(cp) ? hex : "'" + new String(Character.toChars(cp))
+                + "' (" + hex + ")";
     }
 }
