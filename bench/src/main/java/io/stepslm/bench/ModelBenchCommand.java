@@ -7,6 +7,7 @@ import io.stepslm.datasets.WindowSource;
 import io.stepslm.machine.CpuThreads;
 import io.stepslm.machine.DeviceSetting;
 import io.stepslm.machine.Machine;
+import io.stepslm.model.Diagnostics;
 import io.stepslm.model.KernelChoice;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.model.ModelConfig;
@@ -180,7 +181,8 @@ public final class ModelBenchCommand implements Callable<Integer> {
                                 Result r = measure(name, config, runtime, label, b, n, th);
                                 results.add(r);
                                 out.printf(Locale.ROOT, "%-17s %7.2fM %7s %-14s %3d %12.0f %12.0f %9.1f %9s%n",
-                                        name, paramsOf(config) / 1e6, b + "x" + t, label, th, r.fwdBwdTokS(),
+                                        name, Diagnostics.parameterCount(config, true) / 1e6, b + "x" + t, label,
+                                        th, r.fwdBwdTokS(),
                                         r.stepTokS(), r.msPerStep(), th == 1
                                                 ? String.format(Locale.ROOT, "%.1f", r.cpuMsPerStep()) : "-");
                                 out.flush();
@@ -209,10 +211,6 @@ public final class ModelBenchCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
-    }
-
-    static long paramsOf(ModelConfig c) {
-        return LanguageModel.parameterShapes(c).values().stream().mapToLong(ai.djl.ndarray.types.Shape::size).sum();
     }
 
     /**

@@ -20,8 +20,8 @@ import io.stepslm.tokenizer.BpeTrainer;
 import io.stepslm.tokenizer.BpeTrainerConfig;
 import io.stepslm.tokenizer.CharTokenizer;
 import io.stepslm.tokenizer.Tokenizer;
-import io.stepslm.train.Checkpoints;
 import io.stepslm.train.Perplexity;
+import io.stepslm.train.RunFolder;
 import io.stepslm.train.TokenCorpus;
 import io.stepslm.train.TokenWindows;
 import io.stepslm.train.TrainConfig;
@@ -114,7 +114,7 @@ public final class DemoCommand implements Callable<Integer> {
         // ---- 2. train ------------------------------------------------------------------------------------------
         TrainConfig config = TrainConfig.demo().withOverrides("{\"maxSteps\": " + maxSteps + "}", "--max-steps");
         Device device = Device.cpu();
-        Checkpoints.clearRun(out); // each demo replaces the previous demo's run
+        RunFolder.clear(out); // each demo replaces the previous demo's run
         try (ModelRuntime runtime = ModelRuntime.open(device, KernelChoice.FUSED, Precision.FP32, config.seed())) {
             runtime.kernelFallback().ifPresent(reason -> log.println("stepslm: " + reason));
             ModelConfig modelConfig = ModelConfig.preset(model, tokenizer.vocabSize());

@@ -36,7 +36,7 @@ import picocli.CommandLine.Parameters;
 public final class EvalCommand implements Callable<Integer> {
 
     @Mixin
-    LoadedCheckpoint.Options run;
+    TrainedModel.Options run;
 
     @Parameters(paramLabel = "FILE", arity = "0..*", description = "Text files, folders or globs (or give them with "
             + "--input).")
@@ -72,7 +72,7 @@ public final class EvalCommand implements Callable<Integer> {
         for (Document d : TrainCommand.readDocuments(data, inputs, System.err::println)) {
             bySource.computeIfAbsent(d.source(), k -> new ArrayList<>()).add(d);
         }
-        try (LoadedCheckpoint loaded = LoadedCheckpoint.open(run, 0)) {
+        try (TrainedModel loaded = TrainedModel.open(run, 0)) {
             LanguageModel model = loaded.model;
             Tokenizer tokenizer = loaded.tokenizer;
             Path dir = loaded.dir;

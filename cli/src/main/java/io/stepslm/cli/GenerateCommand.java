@@ -41,7 +41,7 @@ import picocli.CommandLine.Option;
 public final class GenerateCommand implements Callable<Integer> {
 
     @Mixin
-    LoadedCheckpoint.Options run;
+    TrainedModel.Options run;
 
     @Option(names = "--prompt", description = "Text to continue (default: start a fresh document).")
     String prompt = "";
@@ -57,7 +57,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--tokens", description = "New tokens per sample at most (default: ${DEFAULT-VALUE}).")
     int tokens = 300;
 
-    @Option(names = "--temperature", description = "0 = greedy; 1 = the model's distribution (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--temperature",
+            description = "0 = greedy; 1 = the model's distribution (default: ${DEFAULT-VALUE}).")
     double temperature = 0.8;
 
     @Option(names = "--top-k", description = "Keep the k most likely tokens; 0 = off (default: ${DEFAULT-VALUE}).")
@@ -96,7 +97,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--samples", description = "Number of independent samples per prompt (default: ${DEFAULT-VALUE}).")
     int samples = 1;
 
-    @Option(names = "--stop-at-eot", negatable = true, description = "Stop a sample at <|endoftext|> (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--stop-at-eot", negatable = true,
+            description = "Stop a sample at <|endoftext|> (default: ${DEFAULT-VALUE}).")
     boolean stopAtEndOfText = true;
 
     @Option(names = "--json", description = "Print one JSON object per sample (text, token counts, stop reason, "
@@ -126,7 +128,7 @@ public final class GenerateCommand implements Callable<Integer> {
         List<String> prompts = prompts();
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         // one thread unless --threads says otherwise: one-token decoding steps of small models are fastest on one
-        try (LoadedCheckpoint loaded = LoadedCheckpoint.open(run, 1)) {
+        try (TrainedModel loaded = TrainedModel.open(run, 1)) {
             Tokenizer tokenizer = loaded.tokenizer;
             GenerationConfig config = base.withStops(stopAtEndOfText ? Set.of(tokenizer.endOfTextId()) : Set.of(),
                     stopStrings);

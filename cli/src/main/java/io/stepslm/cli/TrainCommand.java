@@ -13,22 +13,22 @@ import io.stepslm.datasets.Manifest;
 import io.stepslm.datasets.ShardDataset;
 import io.stepslm.datasets.Split;
 import io.stepslm.datasets.WindowSource;
-import io.stepslm.model.Checkpoint;
 import io.stepslm.machine.CpuThreads;
 import io.stepslm.machine.DeviceSetting;
 import io.stepslm.machine.GpuFacts;
 import io.stepslm.model.KernelChoice;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.model.ModelConfig;
+import io.stepslm.model.ModelFiles;
 import io.stepslm.model.ModelRuntime;
 import io.stepslm.model.Precision;
 import io.stepslm.tokenizer.CharTokenizer;
 import io.stepslm.tokenizer.Tokenizer;
 import io.stepslm.tokenizer.TokenizerFiles;
-import io.stepslm.train.Checkpoints;
+import io.stepslm.train.CheckpointFolder;
+import io.stepslm.train.RunFolder;
 import io.stepslm.train.TokenCorpus;
 import io.stepslm.train.TokenWindows;
-import io.stepslm.train.TrainCheckpoint;
 import io.stepslm.train.TrainConfig;
 import io.stepslm.train.Trainer;
 import io.stepslm.train.TrainingReport;
@@ -170,22 +170,22 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintStream log = System.out;
-        Path checkpoint = resume == null ? null : Checkpoints.resolveResume(resume);
+        Path checkpoint = resume == null ? null : RunFolder.resolveResume(resume);
         TrainConfig config = resolveConfig(checkpoint == null ? TrainConfig.preset(preset)
-                : TrainCheckpoint.config(checkpoint));
+                : CheckpointFolder.config(checkpoint));
         if (printConfig) {
             log.println(config.toJson());
             return 0;
         }
         int threadCount = new CpuThreads(threads == null ? 0 : threads).apply();
-        Path runDir = checkpoint == null ? out : checkpoint.getParent().getParent();
+        Path runDir = checkpoint == null ? out : RunFolder.runOf(checkpoint);
         if (checkpoint == null) {
-            Checkpoints.requireNewRunFolder(runDir);
+            RunFolder.requireNew(runDir);
         }
         log.println("train config (" + (checkpoint == null ? "preset " + preset : "from " + checkpoint) + "):");
         log.println(config.toJson());
 
-        Tokenizer tokenizer = checkpoint != null ? TokenizerFiles.load(checkpoint.resolve(TrainCheckpoint.TOKENIZER))
+        Tokenizer tokenizer = checkpoint != null ? TokenizerFiles.load(checkpoint.resolve(CheckpointFolder.TOKENIZER))
                 : null;
         Data source;
         if (shards != null) {
@@ -217,7 +217,7 @@ public final class TrainCommand implements Callable<Integer> {
             ModelConfig modelConfig;
             LanguageModel model;
             if (checkpoint != null) {
-                model = Checkpoint.load(checkpoint.resolve(TrainCheckpoint.MODEL), runtime);
+                model = ModelFiles.load(checkpoint.resolve(CheckpointFolder.MODEL), runtime);
                 modelConfig = model.config();
             } else {
                 modelConfig = ModelConfig.preset(modelPreset, tokenizer.vocabSize());

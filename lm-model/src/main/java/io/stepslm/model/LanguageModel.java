@@ -159,21 +159,9 @@ public final class LanguageModel implements AutoCloseable {
         return parameters;
     }
 
-    /** Number of parameter elements, padding rows included. */
+    /** Number of parameter elements, padding rows included ({@link Diagnostics#parameterCount}, the one count). */
     public long parameterCount() {
-        return parameters.values().stream().mapToLong(p -> p.getShape().size()).sum();
-    }
-
-    /**
-     * Whether AdamW should decay this parameter: matrices and embeddings yes, norm weights and biases no
-     * (nanoGPT's {@code configure_optimizers}: every tensor of 2 or more dimensions).
-     */
-    public boolean isDecayed(String name) {
-        NDArray p = parameters.get(name);
-        if (p == null) {
-            throw new IllegalArgumentException("unknown parameter '" + name + "': names are listed by parameters()");
-        }
-        return p.getShape().dimension() >= 2;
+        return Diagnostics.parameterCount(config, true);
     }
 
     /**
@@ -196,11 +184,13 @@ public final class LanguageModel implements AutoCloseable {
      */
     public void copyWeightsFrom(LanguageModel source) {
         if (!source.config.equals(config)) {
-            throw new IllegalArgumentException("cannot copy weights between models of different configs: " + source.config
+            throw new IllegalArgumentException("cannot copy weights between models of different configs: "
+                    + source.config
                     + " vs " + config);
         }
         boolean gradMode = JniUtils.isGradMode();
-        JniUtils.setGradMode(false); // an in-place write to a leaf that requires gradients is only legal without autograd
+        // an in-place write to a leaf that requires gradients is only legal without autograd
+        JniUtils.setGradMode(false);
         try (NDManager scope = manager.newSubManager()) {
             for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
                 NDArray copy = source.parameters.get(e.getKey()).toDevice(runtime.device(), true);

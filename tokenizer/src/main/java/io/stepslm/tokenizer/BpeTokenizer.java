@@ -71,7 +71,8 @@ public final class BpeTokenizer implements Tokenizer {
         this.ids = new HashMap<>(vocab.length * 2);
         for (int id = 0; id < vocab.length; id++) {
             if (vocab[id] != null && ids.putIfAbsent(vocab[id], id) != null) {
-                throw new IllegalArgumentException("token " + quote(vocab[id]) + " appears twice in the vocabulary (ids "
+                throw new IllegalArgumentException("token " + quote(vocab[id])
+                        + " appears twice in the vocabulary (ids "
                         + ids.get(vocab[id]) + " and " + id + "); each token string must have one id");
             }
         }
@@ -84,7 +85,8 @@ public final class BpeTokenizer implements Tokenizer {
         } else {
             Integer id = ids.get(unkToken);
             if (id == null) {
-                throw new IllegalArgumentException("unk_token " + quote(unkToken) + " is not in the vocabulary: add it or set unk_token to null");
+                throw new IllegalArgumentException("unk_token " + quote(unkToken)
+                        + " is not in the vocabulary: add it or set unk_token to null");
             }
             this.unkId = id;
         }
@@ -95,7 +97,8 @@ public final class BpeTokenizer implements Tokenizer {
             String merged = vocab[m[0]] + vocab[m[1]];
             Integer id = ids.get(merged);
             if (id == null) {
-                throw new IllegalArgumentException("merge " + (rank + 1) + " (" + quote(vocab[m[0]]) + ", " + quote(vocab[m[1]])
+                throw new IllegalArgumentException("merge " + (rank + 1) + " (" + quote(vocab[m[0]]) + ", "
+                        + quote(vocab[m[1]])
                         + ") makes " + quote(merged) + ", which is not in the vocabulary");
             }
             long key = PairTable.key(m[0], m[1]);
@@ -389,7 +392,8 @@ public final class BpeTokenizer implements Tokenizer {
         }
         Integer id = ids.get(END_OF_TEXT);
         if (id == null) {
-            throw new IllegalStateException("this tokenizer has no " + END_OF_TEXT + " token: retrain it with the default special tokens");
+            throw new IllegalStateException("this tokenizer has no " + END_OF_TEXT
+                    + " token: retrain it with the default special tokens");
         }
         return id;
     }

@@ -49,7 +49,8 @@ public final class TokenizerFiles {
             throw new IllegalArgumentException(where + ": a field has the wrong kind of value (" + e.getMessage()
                     + "); is this a HuggingFace tokenizer.json?", e);
         }
-        throw new IllegalArgumentException(where + ": not a tokenizer file: expected a HuggingFace tokenizer.json (an object with"
+        throw new IllegalArgumentException(where
+                + ": not a tokenizer file: expected a HuggingFace tokenizer.json (an object with"
                 + " \"model\") or a stepslm char tokenizer (\"type\": \"char\")");
     }
 
@@ -59,7 +60,8 @@ public final class TokenizerFiles {
         if (t instanceof BpeTokenizer bpe) {
             return bpe;
         }
-        throw new IllegalArgumentException(file + ": this is a char tokenizer; a byte-level BPE tokenizer.json is needed here");
+        throw new IllegalArgumentException(file
+                + ": this is a char tokenizer; a byte-level BPE tokenizer.json is needed here");
     }
 
     static JsonObject readJson(Path file) throws IOException {
@@ -72,7 +74,8 @@ public final class TokenizerFiles {
             text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException(file + ": is not UTF-8 text, so not a tokenizer json (is it the right file?)");
+            throw new IllegalArgumentException(file
+                    + ": is not UTF-8 text, so not a tokenizer json (is it the right file?)");
         }
         try (JsonReader reader = new JsonReader(new StringReader(text))) {
             reader.setStrictness(Strictness.STRICT);
@@ -89,7 +92,8 @@ public final class TokenizerFiles {
             java.util.regex.Matcher at = java.util.regex.Pattern.compile("line (\\d+) column (\\d+)").matcher(why);
             String where = at.find() ? " at line " + at.group(1) + ", column " + at.group(2)
                     : " (" + why.lines().findFirst().orElse(why) + ")";
-            String what = why.contains("End of input") ? "truncated JSON (the file ends too early)" : "malformed or truncated JSON";
+            String what = why.contains("End of input") ? "truncated JSON (the file ends too early)"
+                    : "malformed or truncated JSON";
             throw new IllegalArgumentException(file + ": " + what + where
                     + "; re-create the file, e.g. with 'stepslm tokenizer train'");
         }

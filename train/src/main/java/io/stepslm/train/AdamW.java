@@ -3,6 +3,7 @@ package io.stepslm.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import io.stepslm.model.Kernels;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,7 +59,7 @@ public final class AdamW implements AutoCloseable {
         this.decay = new boolean[weights.size()];
         for (int i = 0; i < weights.size(); i++) {
             NDArray w = weights.get(i);
-            decay[i] = w.getShape().dimension() >= 2;
+            decay[i] = isDecayed(w.getShape());
             m.add(stateManager.zeros(w.getShape(), w.getDataType(), w.getDevice()));
             v.add(stateManager.zeros(w.getShape(), w.getDataType(), w.getDevice()));
         }
@@ -69,6 +70,14 @@ public final class AdamW implements AutoCloseable {
                         decayed ? weightDecay : 0));
             }
         }
+    }
+
+    /**
+     * The weight-decay rule, the only one in the code base: tensors of two or more dimensions (matrices and
+     * embeddings) are decayed, norm weights and biases are not (nanoGPT {@code configure_optimizers}).
+     */
+    static boolean isDecayed(Shape shape) {
+        return shape.dimension() >= 2;
     }
 
     private static List<NDArray> pick(List<NDArray> all, int[] indices) {

@@ -53,7 +53,7 @@ public final class Trainer implements AutoCloseable {
     private final NDManager base;
     private final TrainStep trainStep;
     private final LrSchedule schedule;
-    private final Checkpoints checkpoints;
+    private final RunFolder runFolder;
     private final List<String> names;
     private final AtomicBoolean stopRequested = new AtomicBoolean();
     private EvaluationListener afterEvaluation = metrics -> { };
@@ -89,7 +89,7 @@ public final class Trainer implements AutoCloseable {
         this.names = new ArrayList<>(model.parameters().keySet());
         this.trainStep = new TrainStep(model, config);
         this.schedule = LrSchedule.of(config);
-        this.checkpoints = new Checkpoints(runDir);
+        this.runFolder = new RunFolder(runDir);
         this.state = TrainState.start(tokenizer.fingerprint(), trainStep.scaler().state());
     }
 
@@ -138,10 +138,10 @@ public final class Trainer implements AutoCloseable {
                     + ", already at maxSteps " + config.maxSteps() + ": pass --max-steps larger than " + saved.step()
                     + " to train further");
         }
-        TrainCheckpoint.restoreOptimizer(checkpoint, trainStep.optimizer(), names, base);
+        CheckpointFolder.restoreOptimizer(checkpoint, trainStep.optimizer(), names, base);
         trainStep.scaler().restore(saved.lossScaler());
         state = saved;
-        Metrics.openAt(runDir, TrainCheckpoint.metricsLines(checkpoint)).close();
+        Metrics.openAt(runDir, CheckpointFolder.metricsLines(checkpoint)).close();
     }
 
     /** The loader position to open the training stream at (the initial one for a fresh run). */
@@ -232,14 +232,14 @@ public final class Trainer implements AutoCloseable {
             afterEvaluation.evaluated(metrics);
             if (improved && step > 0) {
                 TrainState best = positioned(train);
-                checkpoints.saveBest(folder -> writeCheckpoint(folder, best, metrics));
+                runFolder.saveBest(folder -> writeCheckpoint(folder, best, metrics));
             }
             earlyStop = config.earlyStopPatience() > 0
                     && state.evalsWithoutImprovement() >= config.earlyStopPatience();
         }
         if (step > sessionStart && (step % config.checkpointInterval() == 0 || last || earlyStop)) {
             TrainState now = positioned(train);
-            lastCheckpoint = checkpoints.save(step, folder -> writeCheckpoint(folder, now, metrics),
+            lastCheckpoint = runFolder.save(step, folder -> writeCheckpoint(folder, now, metrics),
                     config.keepCheckpoints());
         }
         return earlyStop;
@@ -251,7 +251,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     private void writeCheckpoint(Path folder, TrainState at, Metrics metrics) throws IOException {
-        TrainCheckpoint.write(folder, model, tokenizer, config, trainStep.optimizer(), names, at, metrics.lines());
+        CheckpointFolder.write(folder, model, tokenizer, config, trainStep.optimizer(), names, at, metrics.lines());
     }
 
     /** One metrics line and one progress line for the log interval that ends at the current step. */

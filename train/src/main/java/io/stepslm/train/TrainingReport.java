@@ -3,6 +3,7 @@ package io.stepslm.train;
 import io.stepslm.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
@@ -19,6 +20,11 @@ import org.jfree.data.xy.XYSeriesCollection;
 public final class TrainingReport {
 
     public static final String FILE = "report.html";
+    private static final String LOSS = "loss.png";
+    private static final String LR = "lr.png";
+    private static final String THROUGHPUT = "throughput.png";
+    /** Every file the report consists of, in the run folder. */
+    public static final List<String> FILES = List.of(FILE, LOSS, LR, THROUGHPUT);
 
     private TrainingReport() {}
 
@@ -31,11 +37,11 @@ public final class TrainingReport {
 
     public static void write(Path dir, Metrics metrics, String title, String configJson) throws IOException {
         System.setProperty("java.awt.headless", "true"); // charts render without a display (CI, servers)
-        chart(dir.resolve("loss.png"), "Loss", "loss",
+        chart(dir.resolve(LOSS), "Loss", "loss",
                 new String[] {"train", "validation"},
                 metrics.series("train", "loss"), metrics.series("eval", "valLoss"));
-        chart(dir.resolve("lr.png"), "Learning rate", "lr", new String[] {"lr"}, metrics.series("train", "lr"));
-        chart(dir.resolve("throughput.png"), "Throughput", "tokens/s", new String[] {"tokens/s"},
+        chart(dir.resolve(LR), "Learning rate", "lr", new String[] {"lr"}, metrics.series("train", "lr"));
+        chart(dir.resolve(THROUGHPUT), "Throughput", "tokens/s", new String[] {"tokens/s"},
                 metrics.series("train", "tokensPerSec"));
         StringBuilder rows = new StringBuilder();
         for (double[] p : metrics.series("eval", "valLoss")) {

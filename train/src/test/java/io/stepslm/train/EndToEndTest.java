@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.stepslm.datasets.BuiltinCorpus;
 import io.stepslm.datasets.Document;
 import io.stepslm.datasets.LoaderState;
-import io.stepslm.model.Checkpoint;
 import io.stepslm.model.KernelChoice;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.model.ModelConfig;
+import io.stepslm.model.ModelFiles;
 import io.stepslm.model.ModelRuntime;
 import io.stepslm.model.Precision;
 import io.stepslm.tokenizer.CharTokenizer;
@@ -63,9 +63,9 @@ class EndToEndTest {
 
             // eval: the best checkpoint from disk (model + tokenizer), windows of context T and stride T
             Path best = run.resolve("checkpoints/best");
-            Tokenizer loaded = TokenizerFiles.load(best.resolve(TrainCheckpoint.TOKENIZER));
+            Tokenizer loaded = TokenizerFiles.load(best.resolve(CheckpointFolder.TOKENIZER));
             assertEquals(tokenizer.fingerprint(), loaded.fingerprint());
-            try (LanguageModel model = Checkpoint.load(best.resolve(TrainCheckpoint.MODEL), runtime)) {
+            try (LanguageModel model = ModelFiles.load(best.resolve(CheckpointFolder.MODEL), runtime)) {
                 Perplexity.Score s = Perplexity.score(model, "val", corpus.validation(), corpus.validationBytes(),
                         c.context(), c.context(), 16);
                 assertEquals(result.bestValLoss(), s.loss(), 0.01,

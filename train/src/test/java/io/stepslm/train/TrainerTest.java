@@ -8,11 +8,11 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import com.google.gson.JsonObject;
 import io.stepslm.datasets.BuiltinCorpus;
 import io.stepslm.datasets.LoaderState;
-import io.stepslm.model.Checkpoint;
 import io.stepslm.model.Diagnostics;
 import io.stepslm.model.Kernels;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.model.ModelConfig;
+import io.stepslm.model.ModelFiles;
 import io.stepslm.model.ModelRuntime;
 import io.stepslm.model.ReferenceKernels;
 import java.io.ByteArrayOutputStream;
@@ -55,14 +55,16 @@ class TrainerTest {
         return TrainConfig.tiny().withOverrides(com.google.gson.JsonParser.parseString(json).getAsJsonObject(), "test");
     }
 
-    static Trainer.Result train(LanguageModel model, TrainConfig c, Path run, PrintStream log, Path resume) throws IOException {
+    static Trainer.Result train(LanguageModel model, TrainConfig c, Path run, PrintStream log,
+            Path resume) throws IOException {
         try (Trainer trainer = new Trainer(model, TOKENIZER, c, run, log, 1.0)) {
             LoaderState start = LoaderState.initial(c.seed());
             if (resume != null) {
                 trainer.restore(resume);
                 start = LoaderState.fromJson(trainer.loaderState());
             }
-            return trainer.run(TokenWindows.random(TRAIN, c.context(), start), () -> TokenWindows.sequential(VAL, c.context()));
+            return trainer.run(TokenWindows.random(TRAIN, c.context(), start), () -> TokenWindows.sequential(VAL,
+                    c.context()));
         }
     }
 
@@ -103,11 +105,14 @@ class TrainerTest {
     void accumulatedMicroBatchesEqualOneBigBatch() throws IOException {
         // one step without clipping: the logged loss and (pre-clip) gradient norm of 2 x 4 sequences accumulated
         // must equal those of one batch of 8 (the same 8 windows: random offsets come from the sample counter)
-        String common = "\"maxSteps\": 1, \"warmupSteps\": 0, \"logInterval\": 1, \"gradClip\": 0, \"evalInterval\": 100, \"checkpointInterval\": 100";
+        String common = "\"maxSteps\": 1, \"warmupSteps\": 0, \"logInterval\": 1, \"gradClip\": 0, "
+                + "\"evalInterval\": 100, \"checkpointInterval\": 100";
         // same seed, so identical initial weights; no dropout, so both see the same network
         try (LanguageModel a = noDropout(tinyModel()); LanguageModel b = noDropout(tinyModel())) {
-            train(a, config("{" + common + ", \"batchSize\": 8, \"accumulation\": 1}"), dir.resolve("big"), quiet(), null);
-            train(b, config("{" + common + ", \"batchSize\": 4, \"accumulation\": 2}"), dir.resolve("acc"), quiet(), null);
+            train(a, config("{" + common + ", \"batchSize\": 8, \"accumulation\": 1}"), dir.resolve("big"), quiet(),
+                    null);
+            train(b, config("{" + common + ", \"batchSize\": 4, \"accumulation\": 2}"), dir.resolve("acc"), quiet(),
+                    null);
         }
         double lossBig = field(dir.resolve("big"), "train", "loss").get(0);
         double lossAcc = field(dir.resolve("acc"), "train", "loss").get(0);
@@ -127,14 +132,16 @@ class TrainerTest {
     @ParameterizedTest
     @ValueSource(strings = {"reference", "fused"})
     void resumeIsBitExactOnCpu(String kernels) throws IOException {
-        TrainConfig c = config("{\"maxSteps\": 16, \"logInterval\": 1, \"evalInterval\": 8, \"checkpointInterval\": 8, \"evalBatches\": 2}");
+        TrainConfig c = config("{\"maxSteps\": 16, \"logInterval\": 1, \"evalInterval\": 8, \"checkpointInterval\": "
+                + "8, \"evalBatches\": 2}");
         try (LanguageModel m = tinyModel(TestKernels.named(kernels))) {
             train(m, c, dir.resolve("straight"), quiet(), null);
         }
         // the same run stopped at step 8 by the Ctrl-C path (requestStop), then resumed from its checkpoint
         Path run = dir.resolve("stopped");
         Trainer[] current = new Trainer[1];
-        try (LanguageModel m = tinyModel(TestKernels.named(kernels)); Trainer trainer = new Trainer(m, TOKENIZER, c, run, watching(line -> {
+        try (LanguageModel m = tinyModel(TestKernels.named(kernels)); Trainer trainer = new Trainer(m, TOKENIZER, c,
+                run, watching(line -> {
             if (line.startsWith("step 6/")) {
                 current[0].requestStop(); // arrives mid-run; the loop stops at the next step boundary
             }
@@ -145,21 +152,24 @@ class TrainerTest {
             assertEquals(6, r.steps());
             assertTrue(r.stopReason().startsWith("interrupted"), r.stopReason());
         }
-        Path checkpoint = Checkpoints.resolveResume(run);
+        Path checkpoint = RunFolder.resolveResume(run);
         assertEquals("step-000006", checkpoint.getFileName().toString());
-        try (LanguageModel m = Checkpoint.load(checkpoint.resolve(TrainCheckpoint.MODEL), ModelRuntime.cpu(TestKernels.named(kernels)))) {
-            train(m, TrainCheckpoint.config(checkpoint), run, quiet(), checkpoint);
+        try (LanguageModel m = ModelFiles.load(checkpoint.resolve(CheckpointFolder.MODEL),
+                ModelRuntime.cpu(TestKernels.named(kernels)))) {
+            train(m, CheckpointFolder.config(checkpoint), run, quiet(), checkpoint);
         }
         List<Double> straight = field(dir.resolve("straight"), "train", "loss");
         List<Double> resumed = field(run, "train", "loss");
         assertEquals(16, straight.size());
         assertEquals(straight, resumed); // bit-identical, every step before and after the interruption
-        assertEquals(field(dir.resolve("straight"), "eval", "valLoss").get(2), field(run, "eval", "valLoss").get(field(run, "eval", "valLoss").size() - 1));
+        assertEquals(field(dir.resolve("straight"), "eval", "valLoss").get(2), field(run, "eval",
+                "valLoss").get(field(run, "eval", "valLoss").size() - 1));
     }
 
     @Test
     void mfuIsReportedAgainstTheGivenPeak() throws IOException {
-        TrainConfig c = config("{\"maxSteps\": 3, \"logInterval\": 1, \"evalInterval\": 100, \"checkpointInterval\": 100}");
+        TrainConfig c = config("{\"maxSteps\": 3, \"logInterval\": 1, \"evalInterval\": 100, "
+                + "\"checkpointInterval\": 100}");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (LanguageModel m = tinyModel(); Trainer trainer = new Trainer(m, TOKENIZER, c, dir.resolve("mfu"),
                 new PrintStream(out, true, StandardCharsets.UTF_8), 1.0)) {
@@ -216,32 +226,36 @@ class TrainerTest {
                     () -> train(m, c, run, quiet(), null));
             assertTrue(e.getMessage().contains("3 training steps in a row"), e.getMessage());
         }
-        assertTrue(Files.isRegularFile(Checkpoints.resolveResume(run).resolve(TrainState.FILE)));
+        assertTrue(Files.isRegularFile(RunFolder.resolveResume(run).resolve(TrainState.FILE)));
     }
 
     @Test
     void fp16OverflowSkipsStepsAndHalvesTheLossScale() throws IOException {
         // a loss scale of 2^30 overflows FP16 gradients: steps are skipped and the scale halved until they fit
-        TrainConfig c = config("{\"maxSteps\": 24, \"logInterval\": 1, \"precision\": \"fp16\", \"initialLossScale\": 1073741824, "
+        TrainConfig c = config("{\"maxSteps\": 24, \"logInterval\": 1, \"precision\": \"fp16\", "
+                + "\"initialLossScale\": 1073741824, "
                 + "\"maxBadSteps\": 20, \"evalInterval\": 100, \"checkpointInterval\": 100}");
         Path run = dir.resolve("fp16");
         ModelRuntime runtime = new ModelRuntime(ai.djl.Device.cpu(), TestKernels.named("fused"),
                 io.stepslm.model.Precision.FP16, c.seed());
-        try (LanguageModel m = LanguageModel.create(ModelConfig.gpt(TOKENIZER.vocabSize(), 16, 2, 2, 32, 0.0, false), runtime)) {
+        try (LanguageModel m = LanguageModel.create(ModelConfig.gpt(TOKENIZER.vocabSize(), 16, 2, 2, 32, 0.0, false),
+                runtime)) {
             Trainer.Result r = train(m, c, run, quiet(), null);
             assertTrue(Double.isFinite(r.lastTrainLoss()), "loss " + r.lastTrainLoss());
         }
         List<Double> scales = field(run, "train", "lossScale");
         assertTrue(scales.get(0) < 1073741824, "the first step must overflow and halve the scale: " + scales);
         assertTrue(scales.get(scales.size() - 1) >= 1, scales.toString());
-        assertEquals(scales.get(scales.size() - 1), scales.get(scales.size() - 2), "the scale settles once gradients fit: " + scales);
+        assertEquals(scales.get(scales.size() - 1), scales.get(scales.size() - 2),
+                "the scale settles once gradients fit: " + scales);
     }
 
     @Test
     void liveNativeArraysStayFlatOverManySteps() throws IOException {
         // every array a step creates lives in the step's sub-manager; count all live arrays under the engine's
         // system manager (model, optimizer state, trainer) after each step
-        TrainConfig c = config("{\"maxSteps\": 30, \"logInterval\": 1, \"evalInterval\": 10, \"checkpointInterval\": 100}");
+        TrainConfig c = config("{\"maxSteps\": 30, \"logInterval\": 1, \"evalInterval\": 10, "
+                + "\"checkpointInterval\": 100}");
         ai.djl.ndarray.NDManager system;
         try (ai.djl.ndarray.NDManager probe = ai.djl.ndarray.NDManager.newBaseManager()) {
             system = probe.getParentManager();
@@ -260,7 +274,8 @@ class TrainerTest {
             }
         }
         assertEquals(30, counts.size());
-        assertTrue(counts.get(4) >= 3 * tinyParameterCount(), "the count must include the parameters and both AdamW moments: " + counts);
+        assertTrue(counts.get(4) >= 3 * tinyParameterCount(),
+                "the count must include the parameters and both AdamW moments: " + counts);
         assertEquals(counts.get(4), counts.get(29), "live arrays per step: " + counts);
     }
 
@@ -274,14 +289,16 @@ class TrainerTest {
     void dataParallelOverTwoCpuReplicasFollowsTheSingleDeviceRun() throws IOException {
         // the multi-device path of the loop with a CPU replica standing in for a second GPU: batch split 2 + 2,
         // gradients summed, weights broadcast after each step; the losses follow the single-device run
-        TrainConfig c = config("{\"maxSteps\": 6, \"logInterval\": 1, \"evalInterval\": 100, \"checkpointInterval\": 100}");
+        TrainConfig c = config("{\"maxSteps\": 6, \"logInterval\": 1, \"evalInterval\": 100, "
+                + "\"checkpointInterval\": 100}");
         try (LanguageModel a = noDropout(tinyModel())) {
             train(a, c, dir.resolve("one"), quiet(), null);
         }
         try (LanguageModel b = noDropout(tinyModel());
              Trainer trainer = new Trainer(b, TOKENIZER, c, dir.resolve("two"), quiet(), 1.0)) {
             trainer.replicateOn(List.of(ai.djl.Device.cpu()));
-            trainer.run(TokenWindows.random(TRAIN, c.context(), LoaderState.initial(c.seed())), () -> TokenWindows.sequential(VAL, c.context()));
+            trainer.run(TokenWindows.random(TRAIN, c.context(), LoaderState.initial(c.seed())), () ->
+                    TokenWindows.sequential(VAL, c.context()));
         }
         List<Double> one = field(dir.resolve("one"), "train", "loss");
         List<Double> two = field(dir.resolve("two"), "train", "loss");
@@ -294,7 +311,8 @@ class TrainerTest {
     @Test
     void earlyStopEndsTheRunAfterEvaluationsWithoutImprovementAndSavesIt() throws IOException {
         // a learning rate far too high makes validation loss stop improving; patience 2 ends the run early
-        TrainConfig c = config("{\"maxSteps\": 200, \"learningRate\": 0.5, \"minLearningRate\": 0.5, \"warmupSteps\": 0, "
+        TrainConfig c = config("{\"maxSteps\": 200, \"learningRate\": 0.5, \"minLearningRate\": 0.5, "
+                + "\"warmupSteps\": 0, "
                 + "\"evalInterval\": 4, \"checkpointInterval\": 1000, \"earlyStopPatience\": 2, \"logInterval\": 4}");
         Path run = dir.resolve("early");
         Trainer.Result r;
@@ -304,7 +322,8 @@ class TrainerTest {
         assertTrue(r.steps() < 200, "stopped at " + r.steps());
         assertTrue(r.stopReason().startsWith("early stop"), r.stopReason());
         List<Double> val = field(run, "eval", "valLoss");
-        assertTrue(val.get(val.size() - 1) >= r.bestValLoss() && val.get(val.size() - 2) >= r.bestValLoss(), val.toString());
-        assertEquals(Checkpoints.name(r.steps()), Checkpoints.resolveResume(run).getFileName().toString());
+        assertTrue(val.get(val.size() - 1) >= r.bestValLoss() && val.get(val.size() - 2) >= r.bestValLoss(),
+                val.toString());
+        assertEquals(RunFolder.name(r.steps()), RunFolder.resolveResume(run).getFileName().toString());
     }
 }

@@ -12,57 +12,59 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class CheckpointsTest {
+class RunFolderTest {
 
     @TempDir
     Path run;
 
-    private static Checkpoints.Content writing(String text) {
+    private static RunFolder.Content writing(String text) {
         return folder -> Files.writeString(folder.resolve("weights.bin"), text);
     }
 
     @Test
     void keepsTheLastKAndTheBest() throws IOException {
-        Checkpoints c = new Checkpoints(run);
+        RunFolder c = new RunFolder(run);
         for (int step = 10; step <= 40; step += 10) {
             c.save(step, writing("w" + step), 2);
         }
         c.saveBest(writing("best1"));
         c.saveBest(writing("best2"));
-        assertEquals(List.of(c.root().resolve("step-000030"), c.root().resolve("step-000040")), c.list());
-        assertEquals("best2", Files.readString(c.root().resolve("best/weights.bin")));
-        assertEquals(c.root().resolve("step-000040"), c.list().get(1));
+        assertEquals(List.of(c.checkpoints().resolve("step-000030"), c.checkpoints().resolve("step-000040")),
+                c.stepCheckpoints());
+        assertEquals("best2", Files.readString(c.checkpoints().resolve("best/weights.bin")));
+        assertEquals(c.checkpoints().resolve("step-000040"), c.stepCheckpoints().get(1));
     }
 
     @Test
     void aFailureWhileSavingLeavesThePreviousCheckpointValid() throws IOException {
-        Checkpoints c = new Checkpoints(run);
+        RunFolder c = new RunFolder(run);
         c.save(10, writing("good"), 2);
         c.saveBest(writing("good-best"));
-        Checkpoints.Content diskFull = folder -> {
+        RunFolder.Content diskFull = folder -> {
             Files.writeString(folder.resolve("weights.bin"), "half");
             throw new IOException("No space left on device");
         };
         IOException e = assertThrows(IOException.class, () -> c.save(20, diskFull, 1));
         assertTrue(e.getMessage().contains("previous checkpoints are intact"), e.getMessage());
         assertThrows(IOException.class, () -> c.saveBest(diskFull));
-        assertEquals(List.of(c.root().resolve("step-000010")), c.list());           // not pruned, nothing half-written
-        assertEquals("good", Files.readString(c.root().resolve("step-000010/weights.bin")));
-        assertEquals("good-best", Files.readString(c.root().resolve("best/weights.bin")));
-        try (var s = Files.list(c.root())) {
+        assertEquals(List.of(c.checkpoints().resolve("step-000010")),
+                c.stepCheckpoints());           // not pruned, nothing half-written
+        assertEquals("good", Files.readString(c.checkpoints().resolve("step-000010/weights.bin")));
+        assertEquals("good-best", Files.readString(c.checkpoints().resolve("best/weights.bin")));
+        try (var s = Files.list(c.checkpoints())) {
             assertFalse(s.anyMatch(p -> p.getFileName().toString().startsWith(".tmp")));
         }
     }
 
     @Test
     void leftoversOfAKilledSaveAreIgnoredAndRemoved() throws IOException {
-        Checkpoints c = new Checkpoints(run);
+        RunFolder c = new RunFolder(run);
         c.save(10, folder -> new TrainState(10, 0, new double[4], "{}", 1, 1, 0, "f", 0).write(folder), 3);
-        Files.createDirectories(c.root().resolve(".tmp-step-000020"));            // kill -9 during the next save
-        assertEquals(c.root().resolve("step-000010"), Checkpoints.resolveResume(run));
-        new Checkpoints(run);
-        assertFalse(Files.exists(c.root().resolve(".tmp-step-000020")));
-        IOException e = assertThrows(IOException.class, () -> Checkpoints.resolveResume(run.resolve("nothing")));
+        Files.createDirectories(c.checkpoints().resolve(".tmp-step-000020"));            // kill -9 during the next save
+        assertEquals(c.checkpoints().resolve("step-000010"), RunFolder.resolveResume(run));
+        new RunFolder(run);
+        assertFalse(Files.exists(c.checkpoints().resolve(".tmp-step-000020")));
+        IOException e = assertThrows(IOException.class, () -> RunFolder.resolveResume(run.resolve("nothing")));
         assertTrue(e.getMessage().contains("no checkpoint to resume"), e.getMessage());
     }
 
@@ -94,13 +96,13 @@ class CheckpointsTest {
 
     @Test
     void aNewRunRefusesAUsedFolderAndTheDemoClearsItsOwn() throws IOException {
-        Checkpoints.requireNewRunFolder(run);                                       // empty: fine
-        Checkpoints c = new Checkpoints(run);
-        Checkpoints.requireNewRunFolder(run);                                       // only the empty checkpoints/ folder
+        RunFolder.requireNew(run);                                       // empty: fine
+        RunFolder c = new RunFolder(run);
+        RunFolder.requireNew(run);                                       // only the empty checkpoints/ folder
         c.save(10, writing("w"), 2);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.requireNewRunFolder(run));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunFolder.requireNew(run));
         assertTrue(e.getMessage().contains("--resume"), e.getMessage());
-        Checkpoints.clearRun(run);
-        Checkpoints.requireNewRunFolder(run);
+        RunFolder.clear(run);
+        RunFolder.requireNew(run);
     }
 }

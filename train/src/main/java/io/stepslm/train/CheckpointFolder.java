@@ -6,8 +6,8 @@ import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.stepslm.model.Checkpoint;
 import io.stepslm.model.LanguageModel;
+import io.stepslm.model.ModelFiles;
 import io.stepslm.tokenizer.Tokenizer;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -23,7 +23,7 @@ import java.util.List;
 /**
  * The content of one training checkpoint folder, everything a resumed run needs:
  * <pre>
- *   model/              weights and model config (lm-model's {@link Checkpoint} format)
+ *   model/              weights and model config (lm-model's {@link ModelFiles} format)
  *   tokenizer.json      the tokenizer, so that eval and generation need nothing else
  *   train-config.json   the resolved {@link TrainConfig}
  *   train-state.json    {@link TrainState}: step, loss scale, data-loader position, best validation loss, ...
@@ -31,9 +31,9 @@ import java.util.List;
  *   optimizer.ndlist    AdamW first then second moments (DJL NDList encoding, FP32)
  *   metrics.jsonl       the metrics up to this step
  * </pre>
- * The folder is written into a temporary name and renamed by {@link Checkpoints}.
+ * The folder is written into a temporary name and renamed by {@link RunFolder}.
  */
-public final class TrainCheckpoint {
+public final class CheckpointFolder {
 
     public static final String MODEL = "model";
     public static final String TOKENIZER = "tokenizer.json";
@@ -41,11 +41,11 @@ public final class TrainCheckpoint {
     public static final String OPTIMIZER_JSON = "optimizer.json";
     public static final String OPTIMIZER_TENSORS = "optimizer.ndlist";
 
-    private TrainCheckpoint() {}
+    private CheckpointFolder() {}
 
     static void write(Path folder, LanguageModel model, Tokenizer tokenizer, TrainConfig config, AdamW optimizer,
                       List<String> names, TrainState state, List<String> metricsLines) throws IOException {
-        Checkpoint.save(folder.resolve(MODEL), model);
+        ModelFiles.save(folder.resolve(MODEL), model);
         tokenizer.save(folder.resolve(TOKENIZER));
         Files.writeString(folder.resolve(TRAIN_CONFIG), config.toJson(), StandardCharsets.UTF_8);
         JsonObject opt = new JsonObject();

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.stepslm.machine.CpuThreads;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.stepslm.machine.CpuThreads;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Save -> load round trip, and refusal of corrupt or mismatched checkpoints with clear messages. */
-class CheckpointTest {
+class ModelFilesTest {
 
     @BeforeAll
     static void oneThread() {
@@ -44,13 +44,13 @@ class CheckpointTest {
         Path dir = tmp.resolve("ckpt");
         try (LanguageModel a = ReferenceParityTest.randomModel(config(), new ReferenceKernels(), 3);
              NDManager m = NDManager.newBaseManager()) {
-            Checkpoint.save(dir, a);
-            Checkpoint.save(dir, a); // overwriting works and leaves no temporary files
+            ModelFiles.save(dir, a);
+            ModelFiles.save(dir, a); // overwriting works and leaves no temporary files
             try (Stream<Path> files = Files.list(dir)) {
                 assertEquals(List.of("config.json", "model.safetensors"),
                         files.map(p -> p.getFileName().toString()).sorted().toList());
             }
-            try (LanguageModel b = Checkpoint.load(dir, ModelRuntime.cpu(new ReferenceKernels()))) {
+            try (LanguageModel b = ModelFiles.load(dir, ModelRuntime.cpu(new ReferenceKernels()))) {
                 assertEquals(a.config(), b.config());
                 assertEquals(List.copyOf(a.parameters().keySet()), List.copyOf(b.parameters().keySet()));
                 a.parameters().forEach((k, v) -> assertArrayEquals(v.toFloatArray(),
@@ -67,51 +67,51 @@ class CheckpointTest {
     void corruptOrMismatchedCheckpointsAreRefused() throws IOException {
         Path good = tmp.resolve("good");
         try (LanguageModel a = LanguageModel.create(config(), ModelRuntime.cpu(new ReferenceKernels()))) {
-            Checkpoint.save(good, a);
+            ModelFiles.save(good, a);
         }
-        Path weights = good.resolve(Checkpoint.WEIGHTS_FILE);
+        Path weights = good.resolve(ModelFiles.WEIGHTS_FILE);
         byte[] bytes = Files.readAllBytes(weights);
 
         Path flipped = copy(good, "flipped");
         byte[] f = bytes.clone();
         f[f.length - 5] ^= 0x10; // one bit in the last tensor's data
-        Files.write(flipped.resolve(Checkpoint.WEIGHTS_FILE), f);
+        Files.write(flipped.resolve(ModelFiles.WEIGHTS_FILE), f);
         assertRefused(flipped, "checksum");
 
         Path truncated = copy(good, "truncated");
-        try (RandomAccessFile raf = new RandomAccessFile(truncated.resolve(Checkpoint.WEIGHTS_FILE).toFile(), "rw")) {
+        try (RandomAccessFile raf = new RandomAccessFile(truncated.resolve(ModelFiles.WEIGHTS_FILE).toFile(), "rw")) {
             raf.setLength(bytes.length - 4);
         }
         assertRefused(truncated, "truncated");
 
         Path garbage = copy(good, "garbage");
-        Files.write(garbage.resolve(Checkpoint.WEIGHTS_FILE), "not a safetensors file".getBytes());
+        Files.write(garbage.resolve(ModelFiles.WEIGHTS_FILE), "not a safetensors file".getBytes());
         assertRefused(garbage, "corrupt");
 
         Path otherShape = copy(good, "other-shape"); // config.json of a wider model
         ModelConfig wider = new ModelConfig(70, 16, 48, 6, 4.0, ModelConfig.MlpKind.SWIGLU,
                 ModelConfig.NormKind.RMS_NORM, ModelConfig.PositionKind.ROTARY, 0.0, true, false,
                 List.of(new ModelConfig.Step(24, 2), new ModelConfig.Step(48, 1)));
-        Files.writeString(otherShape.resolve(Checkpoint.CONFIG_FILE), wider.toJson());
+        Files.writeString(otherShape.resolve(ModelFiles.CONFIG_FILE), wider.toJson());
         assertRefused(otherShape, "does not match");
 
         Path sameShape = copy(good, "same-shape"); // vocabulary 71 pads to the same 128 rows: caught by metadata
-        Files.writeString(sameShape.resolve(Checkpoint.CONFIG_FILE), config().withVocabSize(71).toJson());
+        Files.writeString(sameShape.resolve(ModelFiles.CONFIG_FILE), config().withVocabSize(71).toJson());
         assertRefused(sameShape, "saved with the config");
 
         Path noWeights = copy(good, "no-weights");
-        Files.delete(noWeights.resolve(Checkpoint.WEIGHTS_FILE));
+        Files.delete(noWeights.resolve(ModelFiles.WEIGHTS_FILE));
         assertRefused(noWeights, "not found");
 
         Path noConfig = copy(good, "no-config");
-        Files.delete(noConfig.resolve(Checkpoint.CONFIG_FILE));
+        Files.delete(noConfig.resolve(ModelFiles.CONFIG_FILE));
         assertRefused(noConfig, "not a stepslm checkpoint");
     }
 
     private Path copy(Path from, String name) throws IOException {
         Path to = tmp.resolve(name);
         Files.createDirectories(to);
-        for (String f : List.of(Checkpoint.CONFIG_FILE, Checkpoint.WEIGHTS_FILE)) {
+        for (String f : List.of(ModelFiles.CONFIG_FILE, ModelFiles.WEIGHTS_FILE)) {
             Files.copy(from.resolve(f), to.resolve(f));
         }
         return to;
@@ -119,7 +119,7 @@ class CheckpointTest {
 
     private static void assertRefused(Path dir, String part) {
         Exception e = assertThrows(Exception.class, () -> {
-            try (LanguageModel ignored = Checkpoint.load(dir, ModelRuntime.cpu(new ReferenceKernels()))) {
+            try (LanguageModel ignored = ModelFiles.load(dir, ModelRuntime.cpu(new ReferenceKernels()))) {
                 // must not get here
             }
         });

@@ -37,7 +37,7 @@ import java.util.zip.CRC32;
  * file under the real name. Loading refuses a missing, truncated, corrupt or mismatched checkpoint with a message
  * that names the file and the problem.
  */
-public final class Checkpoint {
+public final class ModelFiles {
 
     public static final String CONFIG_FILE = "config.json";
     public static final String WEIGHTS_FILE = "model.safetensors";
@@ -45,7 +45,7 @@ public final class Checkpoint {
     private static final String CONFIG_KEY = "stepslm.config";
     private static final long MAX_HEADER = 100L << 20;
 
-    private Checkpoint() {
+    private ModelFiles() {
     }
 
     /** Writes config.json and model.safetensors into dir (created if absent), replacing earlier ones atomically. */

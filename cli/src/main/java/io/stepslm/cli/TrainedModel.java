@@ -1,29 +1,28 @@
 package io.stepslm.cli;
 
 import ai.djl.Device;
-import io.stepslm.model.Checkpoint;
 import io.stepslm.machine.CpuThreads;
 import io.stepslm.machine.GpuFacts;
 import io.stepslm.model.KernelChoice;
 import io.stepslm.model.LanguageModel;
+import io.stepslm.model.ModelFiles;
 import io.stepslm.model.ModelRuntime;
 import io.stepslm.model.Precision;
 import io.stepslm.tokenizer.Tokenizer;
 import io.stepslm.tokenizer.TokenizerFiles;
-import io.stepslm.train.Checkpoints;
-import io.stepslm.train.TrainCheckpoint;
+import io.stepslm.train.CheckpointFolder;
+import io.stepslm.train.RunFolder;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Option;
 
 /**
  * A trained checkpoint opened for inference (eval, generate): its tokenizer and model on the chosen device, with
- * the chosen kernels and CPU threads. The options are a picocli mixin ({@code @Mixin LoadedCheckpoint.Options}) so
+ * the chosen kernels and CPU threads. The options are a picocli mixin ({@code @Mixin TrainedModel.Options}) so
  * every inference command spells them the same way.
  */
-final class LoadedCheckpoint implements AutoCloseable {
+final class TrainedModel implements AutoCloseable {
 
     /** Where and how to run a checkpoint. */
     static final class Options {
@@ -47,7 +46,7 @@ final class LoadedCheckpoint implements AutoCloseable {
     final LanguageModel model;
     private final ModelRuntime runtime;
 
-    private LoadedCheckpoint(Path dir, Tokenizer tokenizer, LanguageModel model, ModelRuntime runtime) {
+    private TrainedModel(Path dir, Tokenizer tokenizer, LanguageModel model, ModelRuntime runtime) {
         this.dir = dir;
         this.tokenizer = tokenizer;
         this.model = model;
@@ -58,10 +57,10 @@ final class LoadedCheckpoint implements AutoCloseable {
      * Opens the checkpoint of {@code options}; {@code defaultThreads} applies when --threads is not given (0 = leave
      * libtorch's count). The seed drives nothing but dropout, which inference never runs.
      */
-    static LoadedCheckpoint open(Options options, int defaultThreads) throws IOException {
-        Path dir = resolveCheckpoint(options.checkpoint);
+    static TrainedModel open(Options options, int defaultThreads) throws IOException {
+        Path dir = RunFolder.resolveForInference(options.checkpoint);
         new CpuThreads(options.threads == null ? defaultThreads : options.threads).apply();
-        Tokenizer tokenizer = TokenizerFiles.load(dir.resolve(TrainCheckpoint.TOKENIZER));
+        Tokenizer tokenizer = TokenizerFiles.load(dir.resolve(CheckpointFolder.TOKENIZER));
         Device device = TrainCommand.parseDevice(options.device);
         ModelRuntime runtime = ModelRuntime.open(device, KernelChoice.parse(options.kernels), Precision.FP32, 0);
         try {
@@ -70,33 +69,17 @@ final class LoadedCheckpoint implements AutoCloseable {
                 GpuFacts.probe().report(List.of(device.getDeviceId()), Precision.FP32.id(), runtime.kernels().name())
                         .forEach(line -> System.err.println("stepslm: " + line));
             }
-            LanguageModel model = Checkpoint.load(dir.resolve(TrainCheckpoint.MODEL), runtime);
+            LanguageModel model = ModelFiles.load(dir.resolve(CheckpointFolder.MODEL), runtime);
             if (tokenizer.vocabSize() > model.config().vocabSize()) {
                 model.close();
                 throw new IllegalArgumentException("the tokenizer in " + dir + " has " + tokenizer.vocabSize()
                         + " ids but the model only " + model.config().vocabSize() + ": the checkpoint is inconsistent");
             }
-            return new LoadedCheckpoint(dir, tokenizer, model, runtime);
+            return new TrainedModel(dir, tokenizer, model, runtime);
         } catch (IOException | RuntimeException e) {
             runtime.close();
             throw e;
         }
-    }
-
-    /** A checkpoint folder as is; a run folder -> its best/ checkpoint, else its newest step checkpoint. */
-    private static Path resolveCheckpoint(Path path) throws IOException {
-        if (Files.isDirectory(path.resolve(TrainCheckpoint.MODEL))) {
-            return path;
-        }
-        Path best = path.resolve(Checkpoints.DIR).resolve(Checkpoints.BEST);
-        if (Files.isDirectory(best.resolve(TrainCheckpoint.MODEL))) {
-            return best;
-        }
-        if (!Files.exists(path)) {
-            throw new IOException("--checkpoint " + path + " does not exist: pass a run folder given to "
-                    + "'stepslm train --out' or a checkpoint folder");
-        }
-        return Checkpoints.resolveResume(path);
     }
 
     @Override
