@@ -56,6 +56,7 @@ final class CompletionRun {
     private final String id;
     private final long created = System.currentTimeMillis() / 1000;
     private final Set<Integer> stopTokens;
+    private final int endOfText;
     private final List<Choice> choices = new ArrayList<>();
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private long startNanos;
@@ -67,6 +68,7 @@ final class CompletionRun {
         this.request = request;
         this.metrics = metrics;
         this.id = (request.chat() ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
+        this.endOfText = model.tokenizer().endOfTextId();
         this.stopTokens = request.params().ignoreEos() ? Set.of() : Set.of(model.tokenizer().endOfTextId());
     }
 
@@ -163,8 +165,8 @@ final class CompletionRun {
                     }
                     c.tokens++;
                     metrics.generatedToken();
-                    // the end-of-text token ends a document: it is counted, never shown
-                    delta = stopTokens.contains(t.token()) ? "" : c.text.accept(t.token());
+                    // the end-of-text token separates documents: counted, never shown (also with ignore_eos)
+                    delta = t.token() == endOfText ? "" : c.text.accept(t.token());
                     if (c.text.stopped() && !c.stopString) {
                         c.stopString = true;
                         c.ticket.cancel();

@@ -150,16 +150,26 @@ class OpenAiServerTest {
     }
 
     @Test
-    void chatStopsAtTheNextTurnMarker() throws Exception {
+    void chatStopsAtTheTemplatesTurnMarker() throws Exception {
         Http http = start();
-        // with the turn markers as the only stop strings, no reply can contain one
-        for (int seed = 0; seed < 6; seed++) {
-            JsonObject choice = http.post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": "
-                    + "\"Hi\"}], \"max_tokens\": 200, \"temperature\": 1.5, \"seed\": " + seed + "}").json()
-                    .getAsJsonArray("choices").get(0).getAsJsonObject();
-            String content = choice.getAsJsonObject("message").get("content").getAsString();
-            assertTrue(!content.contains("\nUser:") && !content.contains("\nAssistant:"), content);
-        }
+        ChatTemplate open = new ChatTemplate("{content}\n", "Q: {content}\n", "A: {content}\n", "A:", List.of());
+        ServedModel base = tiny.serve(2, 4);
+        server.serve(new ServedModel(base.id(), base.tokenizer(), base.config(), base.parameterCount(), base.engine(),
+                open));
+        String request = "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 40, "
+                + "\"seed\": 8, \"ignore_eos\": true}";
+        String free = http.post("/v1/chat/completions", request).json().getAsJsonArray("choices").get(0)
+                .getAsJsonObject().getAsJsonObject("message").get("content").getAsString();
+        assertTrue(free.length() > 12, free);
+        // a template whose turn marker is a piece of that reply: the reply ends just before it
+        String marker = free.substring(10, 12);
+        server.serve(new ServedModel(base.id(), base.tokenizer(), base.config(), base.parameterCount(), base.engine(),
+                new ChatTemplate(open.system(), open.user(), open.assistant(), open.generation(), List.of(marker))));
+        JsonObject choice = http.post("/v1/chat/completions", request).json().getAsJsonArray("choices").get(0)
+                .getAsJsonObject();
+        assertEquals(free.substring(0, free.indexOf(marker)), choice.getAsJsonObject("message").get("content")
+                .getAsString());
+        assertEquals("stop", choice.get("finish_reason").getAsString());
     }
 
     @Test

@@ -20,12 +20,21 @@ final class TinyModel implements AutoCloseable {
     final LanguageModel model;
 
     TinyModel() {
+        this(CONTEXT, 2, 32);
+    }
+
+    /** A larger one where a generation of a whole context takes long enough to be interrupted (about a second). */
+    static TinyModel slow() {
+        return new TinyModel(1024, 4, 128);
+    }
+
+    private TinyModel(int context, int layers, int width) {
         StringBuilder chars = new StringBuilder("\n");
         for (char c = ' '; c <= '~'; c++) {
             chars.append(c);
         }
         tokenizer = CharTokenizer.fromText(chars.toString());
-        model = LanguageModel.create(ModelConfig.gpt(tokenizer.vocabSize(), CONTEXT, 2, 2, 32, 0, false),
+        model = LanguageModel.create(ModelConfig.gpt(tokenizer.vocabSize(), context, layers, 2, width, 0, false),
                 ModelRuntime.cpu(new ReferenceKernels()));
     }
 
