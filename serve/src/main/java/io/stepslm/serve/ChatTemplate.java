@@ -4,6 +4,10 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -41,6 +45,15 @@ public record ChatTemplate(String system, String user, String assistant, String 
     public static ChatTemplate transcript() {
         return new ChatTemplate("{content}\n\n", "User: {content}\n", "Assistant: {content}\n", "Assistant:",
                 List.of("\nUser:", "\nAssistant:"));
+    }
+
+    /** A template file ({@code --chat-template FILE}); see {@link #fromJson}. */
+    public static ChatTemplate read(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("--chat-template " + file + " is not a file: give a JSON file with keys "
+                    + "system, user, assistant, generation, stop");
+        }
+        return fromJson(Files.readString(file, StandardCharsets.UTF_8), file.toString());
     }
 
     /** A template file's JSON over the transcript's defaults; {@code source} names the file in messages. */

@@ -10,6 +10,7 @@ import com.google.gson.JsonParser;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import io.javalin.util.JavalinBindException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -29,6 +30,8 @@ public final class OpenAiServer implements AutoCloseable {
     private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
     private static final String STARTED = "stepslm.started";
     private static final String NOTE = "stepslm.note";
+    private static final java.util.Set<String> ENDPOINTS = java.util.Set.of("/health", "/metrics", "/v1/models",
+            "/v1/completions", "/v1/chat/completions", "/tokenize", "/detokenize");
 
     private final ServeConfig config;
     private final PrintStream log;
@@ -72,7 +75,12 @@ public final class OpenAiServer implements AutoCloseable {
     /** Binds and starts answering (503 until {@link #serve}); {@code log} gets one line per request. */
     public static OpenAiServer start(ServeConfig config, PrintStream log) {
         OpenAiServer server = new OpenAiServer(config, log);
-        server.app.start();
+        try {
+            server.app.start();
+        } catch (JavalinBindException e) {
+            throw new IllegalArgumentException("cannot listen on " + config.host() + ":" + config.port() + " ("
+                    + e.getMessage() + "): choose another --port or --host, or stop the program that uses it");
+        }
         return server;
     }
 
@@ -284,7 +292,8 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void logRequest(Context ctx) {
         int status = ctx.statusCode();
-        metrics.request(ctx.path(), status);
+        // unknown paths share one label: a scanner must not grow the metrics without bound
+        metrics.request(ENDPOINTS.contains(ctx.path()) ? ctx.path() : "other", status);
         if (ctx.path().equals("/health") || ctx.path().equals("/metrics")) {
             return; // polled by monitors: one line each would drown the log
         }

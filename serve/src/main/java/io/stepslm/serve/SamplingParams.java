@@ -98,6 +98,11 @@ public record SamplingParams(int maxTokens, double temperature, double topP, int
                 logitBias, seed, stop, ignoreEos);
     }
 
+    public SamplingParams withTemperature(double t) {
+        return new SamplingParams(maxTokens, t, topP, topK, minP, repeatPenalty, presencePenalty, frequencyPenalty,
+                logitBias, seed, stop, ignoreEos);
+    }
+
     public SamplingParams withSeed(long s) {
         return new SamplingParams(maxTokens, temperature, topP, topK, minP, repeatPenalty, presencePenalty,
                 frequencyPenalty, logitBias, s, stop, ignoreEos);
