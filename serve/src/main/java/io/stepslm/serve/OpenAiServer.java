@@ -38,6 +38,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final Metrics metrics = new Metrics();
     private final AtomicReference<ServedModel> served = new AtomicReference<>();
     private final Javalin app;
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean stopping;
 
     private OpenAiServer(ServeConfig config, PrintStream log) {
@@ -111,6 +112,17 @@ public final class OpenAiServer implements AutoCloseable {
         if (model != null) {
             model.engine().shutdown(config.graceMillis());
         }
+        // the cut generations' last events are still being written: let their handlers finish before Jetty closes
+        // the connections (bounded, in case a client stopped reading)
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         app.stop();
     }
 
@@ -170,6 +182,15 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private void complete(Context ctx, boolean chat) throws IOException {
+        inFlight.incrementAndGet();
+        try {
+            completeCounted(ctx, chat);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private void completeCounted(Context ctx, boolean chat) throws IOException {
         ServedModel model = model();
         JsonObject body = body(ctx);
         JsonFields fields = new JsonFields(body);
