@@ -2,7 +2,7 @@ package io.stepslm.cli;
 
 import io.stepslm.serve.ChatLoop;
 import io.stepslm.serve.ChatTemplate;
-import io.stepslm.serve.GeneratorEngine;
+import io.stepslm.serve.BatchEngine;
 import io.stepslm.serve.SamplingParams;
 import io.stepslm.serve.ServedModel;
 import java.io.IOException;
@@ -59,7 +59,7 @@ public final class ChatCommand implements Callable<Integer> {
                 ServedModel model = new ServedModel(
                         run.checkpoint.toAbsolutePath().normalize().getFileName().toString(), loaded.tokenizer,
                         loaded.model.config(), loaded.model.parameterCount(),
-                        new GeneratorEngine(loaded.model, 1, 0), template)) {
+                        new BatchEngine(loaded.model, loaded.tokenizer::decode, 1, 0), template)) {
             new ChatLoop(model, terminal, raw, start).run();
         }
         return 0;

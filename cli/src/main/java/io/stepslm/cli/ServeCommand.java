@@ -1,7 +1,7 @@
 package io.stepslm.cli;
 
 import io.stepslm.serve.ChatTemplate;
-import io.stepslm.serve.GeneratorEngine;
+import io.stepslm.serve.BatchEngine;
 import io.stepslm.serve.OpenAiServer;
 import io.stepslm.serve.ServeConfig;
 import io.stepslm.serve.ServedModel;
@@ -81,7 +81,7 @@ public final class ServeCommand implements Callable<Integer> {
         log.println("stepslm serve: listening on " + server.address() + ", loading " + run.checkpoint);
         // one libtorch thread per slot: one-token decode steps of small models are fastest on one thread
         LoadedCheckpoint loaded = LoadedCheckpoint.open(run, 1);
-        GeneratorEngine engine = new GeneratorEngine(loaded.model, parallel, queue);
+        BatchEngine engine = new BatchEngine(loaded.model, loaded.tokenizer::decode, parallel, queue);
         server.serve(new ServedModel(id, loaded.tokenizer, loaded.model.config(), loaded.model.parameterCount(),
                 engine, template));
         log.printf("stepslm serve: serving '%s' (%,d parameters, context %d, %d slots, queue %d) at %s%s%n", id,

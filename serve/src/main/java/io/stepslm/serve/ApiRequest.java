@@ -15,7 +15,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param prompts      token ids of each prompt (OpenAI allows a batch of prompts in one completion request)
  * @param promptTexts  the text of each prompt (for {@code echo})
  * @param params       sampling settings; choice j of a prompt uses seed + j
- * @param stops        stop strings: the request's plus, for chat, the template's turn markers
+ * @param templateStops stop strings besides the request's: a chat template's turn markers
  * @param n            choices per prompt
  * @param stream       answer with server-sent events
  * @param includeUsage stream a last chunk with usage ({@code stream_options.include_usage})
@@ -23,7 +23,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param echo         prepend the prompt to the text (completions)
  */
 record ApiRequest(boolean chat, List<int[]> prompts, List<String> promptTexts, SamplingParams params,
-        List<String> stops, int n, boolean stream, boolean includeUsage, int logprobs, boolean echo) {
+        List<String> templateStops, int n, boolean stream, boolean includeUsage, int logprobs, boolean echo) {
 
     /** OpenAI's legacy completions default. */
     static final int DEFAULT_COMPLETION_TOKENS = 16;
@@ -141,9 +141,7 @@ record ApiRequest(boolean chat, List<int[]> prompts, List<String> promptTexts, S
         }
         boolean stream = f.bool("stream", false);
         boolean includeUsage = new JsonFields(f.object("stream_options")).bool("include_usage", false);
-        List<String> stops = new ArrayList<>(params.stop());
-        stops.addAll(extraStops);
-        return new ApiRequest(chat, prompts, texts, params, stops, n, stream, includeUsage, logprobs, echo);
+        return new ApiRequest(chat, prompts, texts, params, extraStops, n, stream, includeUsage, logprobs, echo);
     }
 
     private static void refuse(JsonFields f, String... fields) {

@@ -2,11 +2,14 @@ package io.stepslm.serve;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
+import io.stepslm.generate.GenerationConfig;
+import io.stepslm.generate.TokenLogprobs;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import org.jline.reader.EndOfFileException;
@@ -25,7 +28,7 @@ public final class ChatLoop {
 
     /** The settings {@code /set} knows, with the request field each one sets. */
     static final List<String> KEYS = List.of("temperature", "top_p", "top_k", "min_p", "repeat_penalty",
-            "presence_penalty", "frequency_penalty", "seed", "max_tokens", "stop", "ignore_eos");
+            "repeat_last_n", "presence_penalty", "frequency_penalty", "seed", "max_tokens", "stop", "ignore_eos");
 
     private static final String HELP = String.join("\n",
             "Type a message and press Enter; the reply streams as it is generated.",
@@ -129,21 +132,22 @@ public final class ChatLoop {
 
     private String show() {
         return String.format(Locale.ROOT, "temperature %s, top_p %s, top_k %d, min_p %s, repeat_penalty %s, "
-                + "presence_penalty %s, frequency_penalty %s, seed %d, max_tokens %d, stop %s, ignore_eos %s",
-                params.temperature(), params.topP(), params.topK(), params.minP(), params.repeatPenalty(),
+                + "repeat_last_n %d, presence_penalty %s, frequency_penalty %s, seed %d, max_tokens %d, stop %s, "
+                + "ignore_eos %s", params.temperature(), params.topP(), params.topK(), params.minP(),
+                params.repeatPenalty(), params.repeatLastN(),
                 params.presencePenalty(), params.frequencyPenalty(), params.seed(), params.maxTokens(),
                 params.stop(), params.ignoreEos());
     }
 
     private void reply(String line) {
-        List<String> stops = new ArrayList<>(params.stop());
+        List<String> templateStops = new ArrayList<>();
         int[] prompt;
         if (raw) {
             transcript.append(line);
             prompt = ApiRequest.encode(transcript.toString(), model, "text");
         } else {
             messages.add(new ChatTemplate.Message("user", line));
-            stops.addAll(model.template().stop());
+            templateStops.addAll(model.template().stop());
             int[] ids = ApiRequest.encode(model.template().render(messages), model, "message");
             prompt = new int[ids.length + 1];
             prompt[0] = model.tokenizer().endOfTextId();
@@ -155,7 +159,7 @@ public final class ChatLoop {
         if (prompt.length > keep) {
             prompt = Arrays.copyOfRange(prompt, prompt.length - keep, prompt.length);
         }
-        String text = generate(prompt, params.withMaxTokens(maxTokens), stops);
+        String text = generate(prompt, params.withMaxTokens(maxTokens), templateStops);
         if (raw) {
             transcript.append(text);
         } else {
@@ -164,47 +168,38 @@ public final class ChatLoop {
     }
 
     /** Streams one reply to the terminal; Ctrl-C (SIGINT) cancels it. Returns its text. */
-    private String generate(int[] prompt, SamplingParams sampling, List<String> stops) {
+    private String generate(int[] prompt, SamplingParams sampling, List<String> templateStops) {
         BlockingQueue<Object> events = new LinkedBlockingQueue<>();
         Object end = new Object();
-        int endOfText = model.tokenizer().endOfTextId();
-        Engine.Ticket ticket = model.engine().submit(prompt, sampling,
-                sampling.ignoreEos() ? java.util.Set.of() : java.util.Set.of(endOfText), new Engine.Listener() {
-                    @Override
-                    public void onToken(int token) {
-                        events.add(token);
-                    }
+        GenerationConfig config = sampling.toConfig(Set.of(model.tokenizer().endOfTextId()), templateStops, -1);
+        Engine.Ticket ticket = model.engine().submit(prompt, config, new Engine.Listener() {
+            @Override
+            public void onToken(int token, String text, TokenLogprobs logprobs) {
+                events.add(text);
+            }
 
-                    @Override
-                    public void onEnd(Engine.Finish finish, String message) {
-                        if (finish == Engine.Finish.ERROR) {
-                            events.add("generation failed: " + message);
-                        }
-                        events.add(end);
-                    }
-                });
+            @Override
+            public void onEnd(Engine.Finish finish, String message) {
+                if (finish == Engine.Finish.ERROR) {
+                    events.add(new IllegalStateException("generation failed: " + message));
+                }
+                events.add(end);
+            }
+        });
         Terminal.SignalHandler previous = terminal.handle(Terminal.Signal.INT, signal -> ticket.cancel());
-        TextStream stream = new TextStream(model.tokenizer(), stops);
         StringBuilder text = new StringBuilder();
         try {
             for (Object e = events.take(); e != end; e = events.take()) {
-                if (e instanceof String failure) {
+                if (e instanceof IllegalStateException failure) {
                     out.println();
-                    out.println(failure);
+                    out.println(failure.getMessage());
                     continue;
                 }
-                int token = (Integer) e;
-                String piece = token == endOfText ? "" : stream.accept(token);
-                if (stream.stopped()) {
-                    ticket.cancel();
-                }
-                text.append(piece);
-                out.print(piece);
+                text.append((String) e);
+                out.print((String) e);
                 out.flush();
             }
-            String rest = stream.flush();
-            text.append(rest);
-            out.println(rest);
+            out.println();
         } catch (InterruptedException e) {
             ticket.cancel();
             Thread.currentThread().interrupt();

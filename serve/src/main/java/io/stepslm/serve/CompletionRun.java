@@ -3,7 +3,11 @@ package io.stepslm.serve;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonElement;
+import io.stepslm.generate.GenerationConfig;
+import io.stepslm.generate.TokenLogprobs;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -28,25 +32,23 @@ final class CompletionRun {
         int choice();
     }
 
-    private record TokenEvent(int choice, int token) implements Event { }
+    private record TokenEvent(int choice, int token, String text, TokenLogprobs logprobs) implements Event { }
 
     private record EndEvent(int choice, Engine.Finish finish, String message) implements Event { }
 
     private static final class Choice {
         final int index;
         final int promptTokens;
-        final TextStream text;
         final StringBuilder content = new StringBuilder();
+        final JsonArray logprobs = new JsonArray(); // chat: content entries; completions: one object per token
         int tokens;
-        boolean stopString;
         Engine.Finish finish;
         String message;
         Engine.Ticket ticket;
 
-        Choice(int index, int promptTokens, TextStream text) {
+        Choice(int index, int promptTokens) {
             this.index = index;
             this.promptTokens = promptTokens;
-            this.text = text;
         }
     }
 
@@ -56,7 +58,6 @@ final class CompletionRun {
     private final String id;
     private final long created = System.currentTimeMillis() / 1000;
     private final Set<Integer> stopTokens;
-    private final int endOfText;
     private final List<Choice> choices = new ArrayList<>();
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private long startNanos;
@@ -68,8 +69,7 @@ final class CompletionRun {
         this.request = request;
         this.metrics = metrics;
         this.id = (request.chat() ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
-        this.endOfText = model.tokenizer().endOfTextId();
-        this.stopTokens = request.params().ignoreEos() ? Set.of() : Set.of(model.tokenizer().endOfTextId());
+        this.stopTokens = Set.of(model.tokenizer().endOfTextId());
     }
 
     /** The non-streamed answer; a generation cut by shutdown or failure is an error for the whole request. */
@@ -100,7 +100,7 @@ final class CompletionRun {
             } else {
                 choice.addProperty("text", c.content.toString());
             }
-            choice.add("logprobs", JsonNull.INSTANCE);
+            choice.add("logprobs", logprobs(c.logprobs));
             choice.addProperty("finish_reason", finishReason(c));
             array.add(choice);
         }
@@ -158,32 +158,34 @@ final class CompletionRun {
             while (open > 0) {
                 Event e = events.take();
                 Choice c = choices.get(e.choice());
-                String delta;
                 if (e instanceof TokenEvent t) {
                     if (firstTokenNanos == 0) {
                         firstTokenNanos = System.nanoTime();
                     }
                     c.tokens++;
                     metrics.generatedToken();
-                    // the end-of-text token separates documents: counted, never shown (also with ignore_eos)
-                    delta = t.token() == endOfText ? "" : c.text.accept(t.token());
-                    if (c.text.stopped() && !c.stopString) {
-                        c.stopString = true;
-                        c.ticket.cancel();
+                    JsonArray tokenLogprobs = new JsonArray();
+                    if (request.logprobs() >= 0) {
+                        tokenLogprobs.add(logprob(t.logprobs(), c.content.length()));
+                        c.logprobs.addAll(tokenLogprobs);
+                    }
+                    c.content.append(t.text());
+                    if (out != null && (!t.text().isEmpty() || request.logprobs() >= 0)) {
+                        JsonObject chunk = chunk(c, text(t.text()), null);
+                        if (request.logprobs() >= 0) {
+                            chunk.getAsJsonArray("choices").get(0).getAsJsonObject().add("logprobs",
+                                    logprobs(tokenLogprobs));
+                        }
+                        out.send(chunk);
                     }
                 } else {
                     EndEvent end = (EndEvent) e;
-                    delta = c.text.flush();
-                    c.finish = c.stopString ? Engine.Finish.STOP : end.finish();
+                    c.finish = end.finish();
                     c.message = end.message();
                     open--;
-                }
-                c.content.append(delta);
-                if (out != null && !delta.isEmpty()) {
-                    out.send(chunk(c, text(delta), null));
-                }
-                if (out != null && c.finish != null && e instanceof EndEvent) {
-                    sendEnd(out, c);
+                    if (out != null) {
+                        sendEnd(out, c);
+                    }
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -199,6 +201,9 @@ final class CompletionRun {
     }
 
     private void sendEnd(Chunks out, Choice c) throws IOException {
+        if (c.finish == Engine.Finish.CANCELLED) {
+            return; // only this run cancels: the client is gone
+        }
         if (c.finish == Engine.Finish.SHUTDOWN || c.finish == Engine.Finish.ERROR) {
             // OpenAI streams an error as a data event holding the error object
             String message = c.finish == Engine.Finish.SHUTDOWN
@@ -217,7 +222,7 @@ final class CompletionRun {
             int[] prompt = request.prompts().get(p);
             metrics.promptTokens(prompt.length * request.n());
             for (int j = 0; j < request.n(); j++) {
-                Choice c = new Choice(choices.size(), prompt.length, new TextStream(model.tokenizer(), request.stops()));
+                Choice c = new Choice(choices.size(), prompt.length);
                 choices.add(c);
             }
         }
@@ -225,11 +230,12 @@ final class CompletionRun {
             for (Choice c : choices) {
                 int[] prompt = request.prompts().get(c.index / request.n());
                 int index = c.index;
-                c.ticket = model.engine().submit(prompt, params.withSeed(params.seed() + index % request.n()),
-                        stopTokens, new Engine.Listener() {
+                GenerationConfig config = params.withSeed(params.seed() + index % request.n())
+                        .toConfig(stopTokens, request.templateStops(), request.logprobs());
+                c.ticket = model.engine().submit(prompt, config, new Engine.Listener() {
                             @Override
-                            public void onToken(int token) {
-                                events.add(new TokenEvent(index, token));
+                            public void onToken(int token, String text, TokenLogprobs logprobs) {
+                                events.add(new TokenEvent(index, token, text, logprobs));
                             }
 
                             @Override
@@ -250,6 +256,82 @@ final class CompletionRun {
                 c.ticket.cancel();
             }
         }
+    }
+
+    /**
+     * One token's log-probabilities in OpenAI's shape: chat {@code {token, logprob, bytes, top_logprobs}},
+     * completions {@code {token, logprob, top, offset}} (folded into the legacy arrays by {@link #logprobs}).
+     */
+    private JsonObject logprob(TokenLogprobs lp, int offset) {
+        JsonObject o = new JsonObject();
+        o.addProperty("token", piece(lp.token()));
+        o.addProperty("logprob", finite(lp.logprob()));
+        if (request.chat()) {
+            o.add("bytes", bytes(piece(lp.token())));
+            JsonArray top = new JsonArray();
+            for (int i = 0; i < lp.topTokens().length; i++) {
+                JsonObject alt = new JsonObject();
+                alt.addProperty("token", piece(lp.topTokens()[i]));
+                alt.addProperty("logprob", finite(lp.topLogprobs()[i]));
+                alt.add("bytes", bytes(piece(lp.topTokens()[i])));
+                top.add(alt);
+            }
+            o.add("top_logprobs", top);
+        } else {
+            JsonObject top = new JsonObject();
+            for (int i = 0; i < lp.topTokens().length; i++) {
+                top.addProperty(piece(lp.topTokens()[i]), finite(lp.topLogprobs()[i]));
+            }
+            o.add("top", top);
+            o.addProperty("offset", offset);
+        }
+        return o;
+    }
+
+    /** A choice's (or a chunk's) log-probabilities; null when the request asked for none. */
+    private JsonElement logprobs(JsonArray tokens) {
+        if (request.logprobs() < 0) {
+            return JsonNull.INSTANCE;
+        }
+        JsonObject out = new JsonObject();
+        if (request.chat()) {
+            out.add("content", tokens);
+            out.add("refusal", JsonNull.INSTANCE);
+            return out;
+        }
+        JsonArray text = new JsonArray();
+        JsonArray logprob = new JsonArray();
+        JsonArray top = new JsonArray();
+        JsonArray offset = new JsonArray();
+        for (JsonElement e : tokens) {
+            JsonObject t = e.getAsJsonObject();
+            text.add(t.get("token"));
+            logprob.add(t.get("logprob"));
+            top.add(t.get("top"));
+            offset.add(t.get("offset"));
+        }
+        out.add("tokens", text);
+        out.add("token_logprobs", logprob);
+        out.add("top_logprobs", top);
+        out.add("text_offset", offset);
+        return out;
+    }
+
+    private String piece(int token) {
+        return model.tokenizer().decode(new int[] {token});
+    }
+
+    private static JsonArray bytes(String text) {
+        JsonArray out = new JsonArray();
+        for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+            out.add(b & 0xff);
+        }
+        return out;
+    }
+
+    /** JSON has no -Infinity: a token the model rules out gets OpenAI's floor of -9999. */
+    private static double finite(double logprob) {
+        return Double.isFinite(logprob) ? logprob : -9999.0;
     }
 
     private String finishReason(Choice c) {

@@ -1,20 +1,20 @@
 package io.stepslm.serve;
 
-import java.util.Set;
+import io.stepslm.generate.GenerationConfig;
+import io.stepslm.generate.TokenLogprobs;
 
 /**
  * Runs generations on a fixed number of slots with a bounded queue in front: the server and the chat loop see only
- * this, so the decoding strategy (one generator per slot, or one batched forward pass over the busy slots) can
- * change behind it. Implementations are thread-safe.
+ * this, so the decoding strategy can change behind it. Implementations are thread-safe.
  */
 public interface Engine extends AutoCloseable {
 
     /**
-     * Queues one generation of up to {@code params.maxTokens()} tokens after {@code prompt}, ending after any of
-     * {@code stopTokens}. Events go to {@code listener} on an engine thread, in order, ending with exactly one
-     * {@link Listener#onEnd}. Throws {@link QueueFullException} when every slot is busy and the queue is full.
+     * Queues one generation after {@code prompt} as {@code config} says (tokens, sampling, stops, log-probs).
+     * Events go to {@code listener} on an engine thread, in order, ending with exactly one {@link Listener#onEnd}.
+     * Throws {@link QueueFullException} when every slot is busy and the queue is full.
      */
-    Ticket submit(int[] prompt, SamplingParams params, Set<Integer> stopTokens, Listener listener);
+    Ticket submit(int[] prompt, GenerationConfig config, Listener listener);
 
     /** Number of slots (generations that run at the same time). */
     int slots();
@@ -38,7 +38,7 @@ public interface Engine extends AutoCloseable {
 
     /** Why a generation ended. */
     enum Finish {
-        /** a stop token (or, decided by the caller, a stop string) */
+        /** a stop token or a stop string */
         STOP,
         /** max_tokens reached */
         LENGTH,
@@ -52,14 +52,20 @@ public interface Engine extends AutoCloseable {
 
     /** Receives a generation's tokens as they are chosen; must return quickly (it runs on the decoding thread). */
     interface Listener {
-        void onToken(int token);
+        /**
+         * @param token    the chosen id
+         * @param text     the text that became final with it (empty while a partial character or a possible start
+         *                 of a stop string is held back; the held text comes with a later token or the last one)
+         * @param logprobs its log-probabilities, when the config asked for them
+         */
+        void onToken(int token, String text, TokenLogprobs logprobs);
 
         void onEnd(Finish finish, String message);
     }
 
     /** A submitted generation. */
     interface Ticket {
-        /** Ends the generation at the next token (or before it starts); its listener gets {@link Finish#CANCELLED}. */
+        /** Ends the generation before its next token (or before it starts); it ends with {@link Finish#CANCELLED}. */
         void cancel();
     }
 

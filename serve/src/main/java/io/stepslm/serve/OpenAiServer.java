@@ -216,6 +216,9 @@ public final class OpenAiServer implements AutoCloseable {
         try {
             run.stream(chunk -> event(out, GSON.toJson(chunk)));
             event(out, "[DONE]");
+            // completes the response now (the last chunk of the chunked encoding), not after this handler returns:
+            // a shutdown waits for the handlers only, and must not close the connection before the end is written
+            out.close();
             note(ctx, run);
         } catch (IOException e) {
             note(ctx, run);

@@ -1,7 +1,12 @@
 package io.stepslm.serve;
 
 import com.google.gson.JsonObject;
+import io.stepslm.generate.GenerationConfig;
+import io.stepslm.generate.SamplingConfig;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.Map;
 
 /**
@@ -15,6 +20,7 @@ import java.util.Map;
  * @param topK             keep the k most likely tokens; 0 = off (llama.cpp)
  * @param minP             drop tokens below min_p times the top probability, in [0, 1); 0 = off (llama.cpp)
  * @param repeatPenalty    divide the logits of recent tokens by it, in (0, 10]; 1 = off (llama.cpp)
+ * @param repeatLastN      how many of the latest tokens the repeat penalty looks at; -1 = the whole context
  * @param presencePenalty  subtract it from the logit of every token already generated, in [-2, 2] (OpenAI)
  * @param frequencyPenalty subtract it times the token's count so far, in [-2, 2] (OpenAI)
  * @param logitBias        token id -> bias added to its logit, each in [-100, 100] (OpenAI)
@@ -23,8 +29,8 @@ import java.util.Map;
  * @param ignoreEos        keep generating past the end-of-text token (llama.cpp's {@code ignore_eos})
  */
 public record SamplingParams(int maxTokens, double temperature, double topP, int topK, double minP,
-        double repeatPenalty, double presencePenalty, double frequencyPenalty, Map<Integer, Double> logitBias,
-        long seed, List<String> stop, boolean ignoreEos) {
+        double repeatPenalty, int repeatLastN, double presencePenalty, double frequencyPenalty,
+        Map<Integer, Double> logitBias, long seed, List<String> stop, boolean ignoreEos) {
 
     /** OpenAI allows at most 4 stop sequences. */
     public static final int MAX_STOP = 4;
@@ -47,6 +53,10 @@ public record SamplingParams(int maxTokens, double temperature, double topP, int
         }
         if (!(repeatPenalty > 0 && repeatPenalty <= 10)) {
             throw new InvalidField("repeat_penalty", "repeat_penalty " + repeatPenalty + " must be in (0, 10] (1 = off)");
+        }
+        if (repeatLastN < -1) {
+            throw new InvalidField("repeat_last_n", "repeat_last_n " + repeatLastN
+                    + " must be -1 (the whole context), 0 (off) or positive");
         }
         range("presence_penalty", presencePenalty, -2, 2);
         range("frequency_penalty", frequencyPenalty, -2, 2);
@@ -80,7 +90,7 @@ public record SamplingParams(int maxTokens, double temperature, double topP, int
         int maxTokens = f.integer("max_tokens", f.integer("max_completion_tokens", base.maxTokens()));
         return new SamplingParams(maxTokens, f.number("temperature", base.temperature()),
                 f.number("top_p", base.topP()), f.integer("top_k", base.topK()), f.number("min_p", base.minP()),
-                f.number("repeat_penalty", base.repeatPenalty()),
+                f.number("repeat_penalty", base.repeatPenalty()), f.integer("repeat_last_n", base.repeatLastN()),
                 f.number("presence_penalty", base.presencePenalty()),
                 f.number("frequency_penalty", base.frequencyPenalty()),
                 f.has("logit_bias") ? f.idToNumber("logit_bias") : base.logitBias(),
@@ -90,21 +100,37 @@ public record SamplingParams(int maxTokens, double temperature, double topP, int
 
     /** OpenAI's defaults with {@code maxTokens} tokens and the given seed. */
     public static SamplingParams defaults(int maxTokens, long seed) {
-        return new SamplingParams(maxTokens, 1.0, 1.0, 0, 0, 1.0, 0, 0, Map.of(), seed, List.of(), false);
+        return new SamplingParams(maxTokens, 1.0, 1.0, 0, 0, 1.0, SamplingConfig.DEFAULT_REPEAT_LAST_N, 0, 0, Map.of(),
+                seed, List.of(), false);
     }
 
     public SamplingParams withMaxTokens(int n) {
-        return new SamplingParams(n, temperature, topP, topK, minP, repeatPenalty, presencePenalty, frequencyPenalty,
-                logitBias, seed, stop, ignoreEos);
+        return new SamplingParams(n, temperature, topP, topK, minP, repeatPenalty, repeatLastN, presencePenalty,
+                frequencyPenalty, logitBias, seed, stop, ignoreEos);
     }
 
     public SamplingParams withTemperature(double t) {
-        return new SamplingParams(maxTokens, t, topP, topK, minP, repeatPenalty, presencePenalty, frequencyPenalty,
-                logitBias, seed, stop, ignoreEos);
+        return new SamplingParams(maxTokens, t, topP, topK, minP, repeatPenalty, repeatLastN, presencePenalty,
+                frequencyPenalty, logitBias, seed, stop, ignoreEos);
+    }
+
+    /**
+     * What the generator runs: these settings with {@code stopTokens} (the end-of-text token unless ignore_eos),
+     * this request's stop strings plus {@code extraStops} (a chat template's turn markers) and log-probabilities of
+     * the top {@code logprobs} tokens (-1 = none).
+     */
+    public GenerationConfig toConfig(Set<Integer> stopTokens, List<String> extraStops, int logprobs) {
+        Map<Integer, Float> bias = new TreeMap<>();
+        logitBias.forEach((id, b) -> bias.put(id, b.floatValue()));
+        List<String> stops = new ArrayList<>(stop);
+        stops.addAll(extraStops);
+        return new GenerationConfig(maxTokens, new SamplingConfig(temperature, topK, topP, minP, repeatPenalty,
+                repeatLastN, presencePenalty, frequencyPenalty, bias, seed), ignoreEos ? Set.of() : stopTokens,
+                stops, logprobs);
     }
 
     public SamplingParams withSeed(long s) {
-        return new SamplingParams(maxTokens, temperature, topP, topK, minP, repeatPenalty, presencePenalty,
+        return new SamplingParams(maxTokens, temperature, topP, topK, minP, repeatPenalty, repeatLastN, presencePenalty,
                 frequencyPenalty, logitBias, s, stop, ignoreEos);
     }
 }

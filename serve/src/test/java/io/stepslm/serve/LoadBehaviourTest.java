@@ -110,11 +110,11 @@ class LoadBehaviourTest {
         try (OpenAiServer server = start(model, 0)) {
             Http http = new Http(server);
             // hold the slot and the queue place from inside, for as long as the test needs
-            GeneratorEngineTest.Held running = new GeneratorEngineTest.Held();
-            GeneratorEngineTest.Held queued = new GeneratorEngineTest.Held();
-            model.engine().submit(new int[] {1}, SamplingParams.defaults(5, 1), Set.of(), running);
+            BatchEngineTest.Held running = new BatchEngineTest.Held();
+            BatchEngineTest.Held queued = new BatchEngineTest.Held();
+            model.engine().submit(new int[] {1}, SamplingParams.defaults(5, 1).toConfig(Set.of(), List.of(), -1), running);
             assertTrue(running.started.await(30, TimeUnit.SECONDS));
-            model.engine().submit(new int[] {1}, SamplingParams.defaults(5, 1), Set.of(), queued);
+            model.engine().submit(new int[] {1}, SamplingParams.defaults(5, 1).toConfig(Set.of(), List.of(), -1), queued);
             String metrics = http.get("/metrics").body();
             assertTrue(metrics.contains("stepslm_busy_slots 1.000") && metrics.contains("stepslm_queue_depth 1.000"),
                     metrics);

@@ -41,7 +41,7 @@ final class TinyModel implements AutoCloseable {
     /** A served model on a fresh engine of {@code slots} slots and {@code queue} queue places. */
     ServedModel serve(int slots, int queue) {
         return new ServedModel(ID, tokenizer, model.config(), model.parameterCount(),
-                new GeneratorEngine(model, slots, queue), ChatTemplate.transcript());
+                new BatchEngine(model, tokenizer::decode, slots, queue), ChatTemplate.transcript());
     }
 
     @Override
