@@ -111,6 +111,31 @@ class OpenAiServerTest {
         assertTrue(log.toString(StandardCharsets.UTF_8).contains("POST /v1/completions 200"), log.toString());
     }
 
+    @Test
+    void samplingControlsAndLogprobsReachTheGenerator() throws Exception {
+        Http http = start();
+        int x = tiny.tokenizer.encode("x")[0];
+        JsonObject biased = http.post("/v1/completions", "{\"prompt\": \"Once\", \"max_tokens\": 8, \"seed\": 2, "
+                + "\"logit_bias\": {\"" + x + "\": 100}}").json().getAsJsonArray("choices").get(0).getAsJsonObject();
+        assertEquals("xxxxxxxx", biased.get("text").getAsString());
+
+        JsonObject lp = http.post("/v1/completions", "{\"prompt\": \"Once\", \"max_tokens\": 6, \"seed\": 2, "
+                + "\"logprobs\": 2, \"ignore_eos\": true}").json().getAsJsonArray("choices").get(0).getAsJsonObject()
+                .getAsJsonObject("logprobs");
+        assertEquals(6, lp.getAsJsonArray("tokens").size());
+        assertEquals(6, lp.getAsJsonArray("token_logprobs").size());
+        assertTrue(lp.getAsJsonArray("token_logprobs").get(0).getAsDouble() <= 0);
+        assertEquals(2, lp.getAsJsonArray("top_logprobs").get(0).getAsJsonObject().size());
+        assertEquals(0, lp.getAsJsonArray("text_offset").get(0).getAsInt());
+
+        JsonObject chat = http.post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": "
+                + "\"Hi\"}], \"max_tokens\": 4, \"ignore_eos\": true, \"logprobs\": true, \"top_logprobs\": 3}")
+                .json().getAsJsonArray("choices").get(0).getAsJsonObject().getAsJsonObject("logprobs");
+        JsonObject first = chat.getAsJsonArray("content").get(0).getAsJsonObject();
+        assertEquals(3, first.getAsJsonArray("top_logprobs").size());
+        assertTrue(first.has("token") && first.has("bytes") && first.get("logprob").getAsDouble() <= 0, first.toString());
+    }
+
     private static String escape(String s) {
         return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
     }
