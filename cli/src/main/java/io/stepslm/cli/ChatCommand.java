@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
 public final class ChatCommand implements Callable<Integer> {
 
     @Mixin
-    LoadedCheckpoint.Options run;
+    TrainedModel.Options run;
 
     @Option(names = "--raw", description = "Continue the text as typed instead of a chat transcript.")
     boolean raw;
@@ -53,7 +53,7 @@ public final class ChatCommand implements Callable<Integer> {
         SamplingParams start = SamplingParams.defaults(maxTokens,
                 seed != null ? seed : ThreadLocalRandom.current().nextLong()).withTemperature(temperature);
         ChatTemplate template = chatTemplate == null ? ChatTemplate.transcript() : ChatTemplate.read(chatTemplate);
-        try (LoadedCheckpoint loaded = LoadedCheckpoint.open(run, 1);
+        try (TrainedModel loaded = TrainedModel.open(run, 1);
                 // a pipe or a test gets JLine's dumb terminal without JLine's warning about it
                 Terminal terminal = TerminalBuilder.builder().system(true).dumb(true).build();
                 ServedModel model = new ServedModel(

@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
 public final class ServeCommand implements Callable<Integer> {
 
     @Mixin
-    LoadedCheckpoint.Options run;
+    TrainedModel.Options run;
 
     @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE}; 0.0.0.0 exposes it to the network).")
     String host = "127.0.0.1";
@@ -80,7 +80,7 @@ public final class ServeCommand implements Callable<Integer> {
         }, "serve-shutdown"));
         log.println("stepslm serve: listening on " + server.address() + ", loading " + run.checkpoint);
         // one libtorch thread per slot: one-token decode steps of small models are fastest on one thread
-        LoadedCheckpoint loaded = LoadedCheckpoint.open(run, 1);
+        TrainedModel loaded = TrainedModel.open(run, 1);
         BatchEngine engine = new BatchEngine(loaded.model, loaded.tokenizer::decode, parallel, queue);
         server.serve(new ServedModel(id, loaded.tokenizer, loaded.model.config(), loaded.model.parameterCount(),
                 engine, template));
