@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -34,21 +35,22 @@ public final class StepsLm {
     }
 
     public static void main(String[] args) {
-        int refused = checkLibtorch(System.err);
+        int refused = checkLibtorch(LibtorchSetup::setting, System.err);
         System.exit(refused != 0 ? refused : commandLine().execute(args));
     }
 
     /**
      * Refuses, before DJL loads anything, a libtorch chosen through PYTORCH_LIBRARY_PATH, PYTORCH_VERSION or
-     * PYTORCH_FLAVOR that DJL 0.36 cannot run (it compares only version strings and would fail or corrupt memory
-     * at the first mismatched call; docs/gpu.md). Returns the exit status: 0, or 1 after one line on {@code err}.
+     * PYTORCH_FLAVOR (read through {@code settings}, "" when unset) that DJL 0.36 cannot run: it compares only
+     * version strings and would fail or corrupt memory at the first mismatched call (docs/gpu.md). Returns the exit
+     * status: 0, or 1 after one line on {@code err}.
      */
-    static int checkLibtorch(PrintStream err) {
+    static int checkLibtorch(UnaryOperator<String> settings, PrintStream err) {
         if (Stream.of("PYTORCH_LIBRARY_PATH", "PYTORCH_VERSION", "PYTORCH_FLAVOR")
-                .allMatch(n -> System.getenv(n) == null)) {
+                .allMatch(n -> settings.apply(n).isEmpty())) {
             return 0; // the bundled CPU build or DJL's cache of its own: nothing a user pointed at
         }
-        LibtorchSetup setup = LibtorchSetup.fromEnvironment();
+        LibtorchSetup setup = LibtorchSetup.from(settings);
         String problem = setup.problem();
         if (problem != null) {
             err.println("stepslm: error: " + problem);

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -44,7 +45,12 @@ public record LibtorchSetup(String libraryPath, String versionSetting, String fl
 
     /** The settings of this process and what they point at. */
     public static LibtorchSetup fromEnvironment() {
-        String path = setting("PYTORCH_LIBRARY_PATH");
+        return from(LibtorchSetup::setting);
+    }
+
+    /** As {@link #fromEnvironment()} with the settings read through {@code settings} ("" when unset). */
+    public static LibtorchSetup from(UnaryOperator<String> settings) {
+        String path = settings.apply("PYTORCH_LIBRARY_PATH");
         String dir = libtorchFolder(path);
         String[] version = dir.isEmpty() ? new String[] {"", ""} : folderVersion(Path.of(dir));
         String expected = Platform.fromSystem("pytorch").getVersion();
@@ -56,12 +62,13 @@ public record LibtorchSetup(String libraryPath, String versionSetting, String fl
                 flavors.add(f);
             }
         }
-        return new LibtorchSetup(path, setting("PYTORCH_VERSION"), setting("PYTORCH_FLAVOR"), dir, version[0],
+        return new LibtorchSetup(path, settings.apply("PYTORCH_VERSION"), settings.apply("PYTORCH_FLAVOR"), dir,
+                version[0],
                 version[1], expected == null ? "" : expected, flavors);
     }
 
-    /** As DJL's Utils.getEnvOrSystemProperty: the environment first, then a system property. */
-    private static String setting(String name) {
+    /** As DJL's Utils.getEnvOrSystemProperty: the environment first, then a system property; "" when unset. */
+    public static String setting(String name) {
         String v = System.getenv(name);
         if (v == null) {
             v = System.getProperty(name);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
@@ -15,11 +16,13 @@ import ai.djl.training.GradientCollector;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.model.ModelConfig;
 import io.stepslm.model.ModelRuntime;
+import io.stepslm.model.Precision;
 import io.stepslm.model.ReferenceKernels;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The multi-device path, exercised on CPU with CPU replicas standing in for GPUs 1..n-1. */
@@ -44,8 +47,14 @@ class DataParallelTest {
     }
 
     private static List<float[]> gradientsOf(DataParallel parallel, int[][] batch, float factor, double[] loss) {
+        return gradientsOf(parallel, batch, factor, loss, Device.cpu());
+    }
+
+    /** The step's gradients with the step's scope on {@code primary}, the primary model's device. */
+    private static List<float[]> gradientsOf(DataParallel parallel, int[][] batch, float factor, double[] loss,
+                                             Device primary) {
         List<float[]> out = new ArrayList<>();
-        try (NDManager sm = NDManager.newBaseManager(Device.cpu());
+        try (NDManager sm = NDManager.newBaseManager(primary);
                 GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             loss[0] = parallel.forwardBackward(sm, collector, batch, T, factor);
             for (NDArray g : parallel.gradients(sm)) {
@@ -136,6 +145,30 @@ class DataParallelTest {
             double[] loss = new double[1];
             gradientsOf(two, windows(4), 1f, loss); // the worker thread still runs the next batch
             assertTrue(Double.isFinite(loss[0]) && loss[0] > 0, "loss " + loss[0]);
+        }
+    }
+
+    /** gpu:0 with a replica on gpu:1 gives the single-GPU gradient (docs/gpu.md: GPU tests); needs two GPUs. */
+    @Tag("gpu")
+    @Test
+    void twoGpusGiveTheSingleGpuGradient() {
+        assumeTrue(Engine.getEngine("PyTorch").getGpuCount() >= 2,
+                "fewer than two CUDA GPUs visible to libtorch: data parallelism over GPUs not run");
+        ModelConfig config = ModelConfig.gpt(40, 16, 2, 4, 32, 0, false).withStepsRecipe();
+        ModelRuntime gpu0 = new ModelRuntime(Device.gpu(0), new ReferenceKernels(), Precision.FP32, 7);
+        int[][] batch = windows(8);
+        try (LanguageModel single = LanguageModel.create(config, gpu0);
+                LanguageModel primary = LanguageModel.create(config, gpu0);
+                DataParallel one = DataParallel.single(single);
+                DataParallel two = DataParallel.over(primary, List.of(Device.gpu(1)))) {
+            double[] l1 = new double[1];
+            double[] l2 = new double[1];
+            List<float[]> expected = gradientsOf(one, batch, 0.5f, l1, Device.gpu(0));
+            List<float[]> got = gradientsOf(two, batch, 0.5f, l2, Device.gpu(0));
+            assertEquals(l1[0], l2[0], 1e-4);
+            for (int i = 0; i < expected.size(); i++) {
+                assertArrayEquals(expected.get(i), got.get(i), 1e-4f, "gradient " + i);
+            }
         }
     }
 
