@@ -6,7 +6,7 @@
 # PyTorch runs with libgomp's default wait policy at every thread count and, above 1 thread, also with
 # OMP_WAIT_POLICY=PASSIVE (its OpenBLAS threads plus spinning OpenMP threads oversubscribe 2 cores); its best run is
 # the peer. (Debian's PyTorch runs OpenBLAS's own threads, one per core, even at --threads 1.) stepslm runs through
-# ./stepslm, which chooses the wait policy itself (README, "Speed settings").
+# ./stepslm, which chooses the wait policy itself (docs/performance.md).
 #
 #   bench/train.sh                      # full benchmark (about 10 minutes on 2 cores)
 #   ITERS=200 THREADS="1" bench/train.sh   # quick check

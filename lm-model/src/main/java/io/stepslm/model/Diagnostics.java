@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * Model statistics: parameter counts, training FLOPs per token and StepsNet's shortcut ratio
- * (../shared/design/stepsnet.md, "Diagnostics worth having").
+ * (docs/design.md, "StepsNet as implemented").
  */
 public final class Diagnostics {
 

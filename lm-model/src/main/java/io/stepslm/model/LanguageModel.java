@@ -166,7 +166,8 @@ public final class LanguageModel implements AutoCloseable {
 
     /**
      * Gradients accumulated by backward passes since the last {@link #zeroGradients()}, each attached to
-     * {@code into} (DJL's getGradient returns a new handle on the parameter's manager each call: djl-notes trap 7).
+     * {@code into} (DJL's getGradient returns a new handle on the parameter's manager each call: docs/design.md
+     * DJL trap 7).
      */
     public Map<String, NDArray> gradients(NDManager into) {
         Map<String, NDArray> grads = new LinkedHashMap<>();
@@ -194,7 +195,7 @@ public final class LanguageModel implements AutoCloseable {
         try (NDManager scope = manager.newSubManager()) {
             for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
                 NDArray copy = source.parameters.get(e.getKey()).toDevice(runtime.device(), true);
-                copy.attach(scope); // otherwise it belongs to the source's manager (djl-notes trap 8)
+                copy.attach(scope); // otherwise it belongs to the source's manager (docs/design.md DJL trap 8)
                 e.getValue().set(new NDIndex("..."), copy);
             }
         } finally {

@@ -17,7 +17,8 @@ import java.util.TreeSet;
 
 /**
  * The architecture of a decoder-only Transformer with StepsNet progressive channel grouping
- * (../shared/design/stepsnet.md). The plain residual model is the 1-step case {@code steps = [(width, depth)]}.
+ * (docs/design.md, "StepsNet as implemented"). The plain residual model is the 1-step case
+ * {@code steps = [(width, depth)]}.
  * Written as readable JSON into every checkpoint; holds no runtime state.
  *
  * @param vocabSize real vocabulary size; the embedding and head are padded to {@link #paddedVocabSize()}

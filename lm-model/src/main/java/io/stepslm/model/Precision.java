@@ -8,7 +8,7 @@ import java.util.Locale;
  * Compute precision of the matmuls and attention. Master weights, activations seen by DJL, softmax, norms and the
  * loss always stay FP32 (as PyTorch autocast does); FP16 and BF16 only exist inside the fused kernels, which cast
  * their FP32 inputs, compute and cast back differentiably. DJL itself never holds a BF16 tensor, because its JNI
- * aborts the JVM on one (../shared/design/djl-notes.md, trap 2).
+ * aborts the JVM on one (docs/design.md, DJL trap 2).
  */
 public enum Precision {
     /** Everything in FP32: the only precision of the reference kernels. */

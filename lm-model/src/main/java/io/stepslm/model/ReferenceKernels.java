@@ -12,7 +12,7 @@ import java.util.List;
  * The oracle: every kernel written with plain DJL NDArray ops, in FP32 only (DJL has no differentiable cast, so
  * lower precisions exist only in {@link TorchScriptKernels}). Scalars are created as arrays on the manager of the
  * first activation instead of using {@code mul/div(Number)}: those overloads free their temporary scalar before
- * backward reads it and corrupt gradients on CPU (../shared/design/djl-notes.md, trap 1).
+ * backward reads it and corrupt gradients on CPU (docs/design.md, DJL trap 1).
  *
  * <p>Dimension legend: B batch, nh heads, Tq query positions, Tk key positions, hs head size, C channels.
  */

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * StepsNet's macro design (arXiv 2511.14329, Fig. 4; ../shared/design/stepsnet.md): the full-width embedding is
+ * StepsNet's macro design (arXiv 2511.14329, Fig. 4; docs/design.md): the full-width embedding is
  * split along channels into one slice per step; step i concatenates its slice to the running state (no projection,
  * gate or norm at the boundary) and runs its own blocks at cumulative width C_i. The first channels are the slow
  * path through every step. A plain model is the 1-step case: no split, no concat, no extra native call.

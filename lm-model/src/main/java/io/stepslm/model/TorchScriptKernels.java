@@ -22,7 +22,7 @@ import java.util.function.Consumer;
  * Fused libtorch kernels from the TorchScript archive that {@link KernelArchive} writes: SDPA attention, rms/layer
  * norm, GELU, SiLU and differentiable casts, each one native call with a native backward; and the optimizer's
  * global-norm clipping and AdamW, one native call each for all parameters. Measured 2-3x faster than
- * manual attention on CPU (../shared/design/djl-notes.md, "TorchScript kernels"). Methods run through
+ * manual attention on CPU (docs/design.md, "TorchScript kernels"). Methods run through
  * {@link StepsLmMethodCall} with autograd on, so they are recorded whenever a {@code GradientCollector} is open.
  * Close it after the model that uses it.
  *

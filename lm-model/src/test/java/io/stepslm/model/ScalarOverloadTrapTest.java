@@ -18,7 +18,8 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * djl-notes trap 1: {@code mul/div(Number)} on a tensor that needs gradients wraps the number in a temporary tensor
+ * docs/design.md DJL trap 1: {@code mul/div(Number)} on a tensor that needs gradients wraps the number in a
+ * temporary tensor
  * backed by a direct buffer that DJL frees right after the op, while autograd keeps a pointer to it for backward.
  * Between forward and backward we force a GC and allocate thousands of 1e30 scalars so the freed memory is reused:
  * the bare-array trap then shows deterministically (garbage gradients in 5 of 5 trials when written), and a model

@@ -69,7 +69,10 @@ final class Fixtures {
         return Arrays.asList(out);
     }
 
-    /** HuggingFace's encoder through DJL, configured not to truncate, pad or add special tokens (djl-notes trap 9). */
+    /**
+     * HuggingFace's encoder through DJL, configured not to truncate, pad or add special tokens (docs/design.md DJL
+     * trap 9).
+     */
     static HuggingFaceTokenizer huggingFace(Path tokenizerJson) throws IOException {
         return HuggingFaceTokenizer.builder().optTokenizerPath(tokenizerJson).optTruncation(false).optPadding(false)
                 .optAddSpecialTokens(false).build();

@@ -151,7 +151,7 @@ public final class DataParallel implements AutoCloseable {
     /** Forward and backward of one shard; returns its () FP32 loss, still on the device (no host read here). */
     private static NDArray shard(LanguageModel model, NDManager m, GradientCollector collector, int[][] windows,
                                  int t, float factor) {
-        NDArray weight = m.create(factor); // () array, not a Number: djl-notes trap 1
+        NDArray weight = m.create(factor); // () array, not a Number: docs/design.md DJL trap 1
         NDArray[] xy = Trainer.inputsAndTargets(m, windows, t); // (B_d, T) each
         NDArray loss = model.loss(xy[0], xy[1], true); // () FP32
         collector.backward(loss.mul(weight));

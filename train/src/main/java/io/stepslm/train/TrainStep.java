@@ -104,7 +104,7 @@ public final class TrainStep implements AutoCloseable {
                                 + " windows but a batch needs " + config.batchSize()
                                 + ": use more data or a smaller --batch-size");
                     }
-                    // () FP32 losses, read back as arrays (trap 1 of djl-notes.md)
+                    // () FP32 losses, read back as arrays (docs/design.md, DJL trap 1)
                     lossSum += parallel.forwardBackward(sm, collector, windows, config.context(), lossFactor);
                 }
             } catch (EngineException e) {
