@@ -95,6 +95,8 @@ public final class GenerateBenchCommand implements Callable<Integer> {
     CommandSpec spec;
 
     private static final String PROMPT = "ROMEO:";
+    /** The short peer run whose CPU time (start, model load, warm-up) is subtracted from the full one's. */
+    private static final int PEER_SHORT = 16;
     private static final Pattern PEER_LINE = Pattern.compile("([0-9.]+) tok/s");
 
     @Override
@@ -125,26 +127,32 @@ public final class GenerateBenchCommand implements Callable<Integer> {
                         + "switch %s%n", Machine.local().summary(), Engine.getEngine("PyTorch").getVersion(), kernels,
                 tok.vocabSize(), tokenizer, tokens, PROMPT, prompt.length,
                 CpuThreads.mklAvx512Switch() ? "on" : "off");
-        out.printf(Locale.ROOT, "%-34s %7s %12s %12s %10s %10s %10s%n", "system", "threads", "prompt tok/s",
-                "gen tok/s", "early ms", "late ms", "late/early");
+        out.printf(Locale.ROOT, "%-34s %7s %12s %12s %14s %10s %10s %10s%n", "system", "threads", "prompt tok/s",
+                "gen tok/s", "gen tok/CPU-s", "early ms", "late ms", "late/early");
         List<String> summary = new ArrayList<>();
         try {
             for (int t : threads) {
                 double peer = -1;
+                double peerCpu = -1;
                 if (peerGguf != null) {
-                    peer = peer(t);
-                    out.printf(Locale.ROOT, "%-34s %7d %12s %12.1f%n", "llama.cpp (node-llama-cpp 3.21.1)", t,
-                            "-", peer);
+                    double[] p = peer(t);
+                    peer = p[0];
+                    peerCpu = p[1];
+                    out.printf(Locale.ROOT, "%-34s %7d %12s %12.1f %14s%n", "llama.cpp (node-llama-cpp 3.21.1)", t,
+                            "-", peer, t == 1 ? String.format(Locale.ROOT, "%.1f", peerCpu) : "-");
                 }
                 for (int i = 0; i < configs.size(); i++) {
                     new CpuThreads(t).apply();
                     double[] r = run(configs.get(i), prompt, gen);
-                    out.printf(Locale.ROOT, "%-34s %7d %12.1f %12.1f %10.2f %10.2f %10.2f%n",
-                            "stepslm " + models.get(i).trim(), t, r[0], r[1], r[2], r[3], r[3] / r[2]);
+                    out.printf(Locale.ROOT, "%-34s %7d %12.1f %12.1f %14s %10.2f %10.2f %10.2f%n",
+                            "stepslm " + models.get(i).trim(), t, r[0], r[1],
+                            t == 1 ? String.format(Locale.ROOT, "%.1f", r[4]) : "-", r[2], r[3], r[3] / r[2]);
                     out.flush();
                     if (peer > 0 && models.get(i).trim().equals("llama")) {
                         summary.add(String.format(Locale.ROOT, "%d thread(s): stepslm llama %.1f tok/s vs llama.cpp "
-                                + "%.1f tok/s = %.2fx", t, r[1], peer, r[1] / peer));
+                                + "%.1f tok/s = %.2fx (wall)", t, r[1], peer, r[1] / peer)
+                                + (t == 1 ? String.format(Locale.ROOT, "; per CPU-second %.1f vs %.1f = %.2fx", r[4],
+                                peerCpu, r[4] / peerCpu) : ""));
                     }
                 }
             }
@@ -153,7 +161,10 @@ public final class GenerateBenchCommand implements Callable<Integer> {
         }
         summary.forEach(out::println);
         out.println("gen tok/s over the tokens after the first (llama.cpp's figure covers all of them); early = "
-                + "mean ms/token of tokens 2-33, late = of the 32 tokens before the context fills; wall clock");
+                + "mean ms/token of tokens 2-33, late = of the 32 tokens before the context fills; wall clock. "
+                + "gen tok/CPU-s (1 thread): tokens per second of CPU time, robust to other processes sharing the "
+                + "cores: stepslm's generating thread (1 libtorch thread runs every op on it), llama.cpp's process "
+                + "CPU of a " + tokens + "-token run minus that of a " + PEER_SHORT + "-token run");
         out.println("load average at the end: " + Machine.local().loadAverageText());
         out.flush();
         return 0;
@@ -171,34 +182,53 @@ public final class GenerateBenchCommand implements Callable<Integer> {
         };
     }
 
-    /** {prompt tok/s, generation tok/s, early ms/token, late ms/token} of one warmed-up generation. */
+    /**
+     * {prompt tok/s, generation tok/s, early ms/token, late ms/token, generation tokens per thread-CPU second} of
+     * one warmed-up generation.
+     */
     private double[] run(ModelConfig config, int[] prompt, GenerationConfig gen) {
         try (ModelRuntime runtime = ModelRuntime.open(Device.cpu(), KernelChoice.parse(kernels), Precision.FP32, 1);
              LanguageModel model = LanguageModel.create(config, runtime)) {
             Generator generator = new Generator(model, ids -> "");
             generator.generate(prompt, gen.withMaxNewTokens(16), (tk, text, lp) -> { }); // warm-up
             long[] at = new long[tokens];
+            long[] cpu = new long[tokens];
             int[] n = {0};
-            Generation g = generator.generate(prompt, gen, (tk, text, lp) -> at[n[0]++] = System.nanoTime());
+            Generation g = generator.generate(prompt, gen, (tk, text, lp) -> {
+                cpu[n[0]] = Machine.threadCpuNanos();
+                at[n[0]++] = System.nanoTime();
+            });
             // token i sits at position prompt + i; the 32 tokens before the context fills avoid the shift's prefill
             int lateEnd = Math.min(n[0], context - prompt.length);
             int lateStart = Math.max(2, lateEnd - 32);
             int earlyEnd = Math.min(34, lateEnd);
             return new double[] {g.promptTokensPerSecond(), g.generationTokensPerSecond(),
                 (at[earlyEnd - 1] - at[1]) / 1e6 / (earlyEnd - 2), (at[lateEnd - 1] - at[lateStart - 1]) / 1e6
-                    / (lateEnd - lateStart)};
+                    / (lateEnd - lateStart), (n[0] - 1) / ((cpu[n[0] - 1] - cpu[0]) / 1e9)};
         }
     }
 
-    /** llama.cpp's generation tok/s at {@code t} threads, from llamacpp_gen.mjs in a bounded child process. */
-    private double peer(int t) throws IOException, InterruptedException {
+    /**
+     * {llama.cpp's generation tok/s, its tokens per CPU-second} at {@code t} threads from llamacpp_gen.mjs in bounded
+     * child processes; the second figure (meaningful at 1 thread) takes the CPU time of a full run minus that of a
+     * short one, so node's start, the model load and the warm-up cancel out.
+     */
+    private double[] peer(int t) throws IOException, InterruptedException {
+        double[] full = peerRun(t, tokens);
+        double cpuPerToken = peerGguf == null || tokens <= PEER_SHORT ? Double.NaN
+                : (full[1] - peerRun(t, PEER_SHORT)[1]) / (tokens - PEER_SHORT);
+        return new double[] {full[0], 1 / cpuPerToken};
+    }
+
+    /** {tok/s as the script prints it, CPU seconds of the whole child} of one run of {@code n} tokens. */
+    private double[] peerRun(int t, int n) throws IOException, InterruptedException {
         PeerProcess.Result r = PeerProcess.run(List.of("node", peerDir.resolve("llamacpp_gen.mjs").toAbsolutePath()
-                .toString(), peerGguf.toAbsolutePath().toString(), Integer.toString(tokens), Integer.toString(t)),
+                .toString(), peerGguf.toAbsolutePath().toString(), Integer.toString(n), Integer.toString(t)),
                 Map.of(), Duration.ofSeconds(300));
         Matcher m = PEER_LINE.matcher(r.output());
         if (r.exitCode() != 0 || !m.find()) {
             throw new IOException("llama.cpp peer failed (exit " + r.exitCode() + "): " + r.output().strip());
         }
-        return Double.parseDouble(m.group(1));
+        return new double[] {Double.parseDouble(m.group(1)), r.cpu().toNanos() / 1e9};
     }
 }

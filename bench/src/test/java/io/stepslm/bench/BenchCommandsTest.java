@@ -93,7 +93,7 @@ class BenchCommandsTest {
         assertTrue(r.out().startsWith("stepslm bench generate: "), r.out());
         for (String m : List.of("llama", "gpt2", "steps")) {
             // system, threads, prompt tok/s, gen tok/s, early ms, late ms, late/early
-            assertEquals(1, r.count("stepslm " + m + " +1 +\\d+\\.\\d +\\d+\\.\\d +\\d+\\.\\d\\d +\\d+\\.\\d\\d"
+            assertEquals(1, r.count("stepslm " + m + " +1 +\\d+\\.\\d +\\d+\\.\\d +\\d+\\.\\d +\\d+\\.\\d\\d +\\d+\\.\\d\\d"
                     + " +\\d+\\.\\d\\d"), m + " row in\n" + r.out());
         }
         Run noScript = bench("generate", "--tokenizer", tokenizer.toString(), "--peer-gguf", tokenizer.toString(),

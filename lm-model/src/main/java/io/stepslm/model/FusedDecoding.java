@@ -41,7 +41,8 @@ final class FusedDecoding implements AutoCloseable {
         Rotary rotary = model.rotary();
         this.glob = IValue.listFrom(pt(p.get("wte.weight")), pt(or(p.get("wpe.weight"), none)),
                 pt(p.get("ln_f.weight")), pt(or(p.get("ln_f.bias"), none)), pt(model.lmHead()),
-                pt(rotary.enabled() ? rotary.cos() : none), pt(rotary.enabled() ? rotary.sin() : none));
+                pt(rotary.enabled() ? rotary.cos() : none), pt(rotary.enabled() ? rotary.sin() : none),
+                pt(rotary.enabled() ? rotary.rotateHalf() : none));
         List<PtNDArray> perBlock = new ArrayList<>();
         List<PtNDArray> k = new ArrayList<>();
         List<PtNDArray> v = new ArrayList<>();

@@ -122,7 +122,9 @@ public final class KernelArchive {
      * One whole decoding step of any model config in one call (run without autograd): embedding, every block of
      * every StepsNet step with the in-place write of its keys and values into the cache, the final norm and the
      * head of the last position only. Lists (see {@link FusedDecoding} for the order): {@code glob} = wte, wpe,
-     * ln_f.weight, ln_f.bias, head, rotary cos, sin; {@code blocks} = 12 tensors per block (ln1 w/b, qkv w/b,
+     * ln_f.weight, ln_f.bias, head, rotary cos, sin, rotate-half matrix (rotary applies to q and k together as
+     * {@code x cos + (x R) sin}: three ops per block, the interpreter's per-op cost being what a decoding step of a
+     * small model spends besides its matmuls); {@code blocks} = 12 tensors per block (ln1 w/b, qkv w/b,
      * proj w/b, ln2 w/b, fc w/b, mlp proj w/b), an empty placeholder where the config has none;
      * {@code layout} = [V, hs, rms, swiglu, rotary, norm bias, linear bias, steps, widths.., depths..];
      * {@code step} = [row0, Tk, B, T, tokens (B T).., positions (B).., write columns (B)..]. Row b of the batch is
@@ -156,14 +158,6 @@ public final class KernelArchive {
                     else:
                       out = torch.linear(x, w)
                     return out
-                  def _rope(self: __torch__.Kernels,
-                    x: Tensor,
-                    cos: Tensor,
-                    sin: Tensor,
-                    hs: int) -> Tensor:
-                    half = hs // 2
-                    rot = torch.cat([torch.neg(torch.slice(x, 3, half, hs)), torch.slice(x, 3, 0, half)], -1)
-                    return torch.add(torch.mul(x, cos), torch.mul(rot, sin))
                   def decode(self: __torch__.Kernels,
                     glob: List[Tensor],
                     blocks: List[Tensor],
@@ -211,13 +205,16 @@ public final class KernelArchive {
                         o = 12 * blk
                         h = self._norm(y, blocks[o], blocks[o + 1], rms, norm_bias)
                         qkv = self._linear(h, blocks[o + 2], blocks[o + 3], lin_bias)
-                        qkv = torch.transpose(torch.reshape(qkv, [b, t, 3 * nh, hs]), 1, 2)
-                        q = torch.slice(qkv, 1, 0, nh)
-                        k = torch.slice(qkv, 1, nh, 2 * nh)
-                        v = torch.slice(qkv, 1, 2 * nh, 3 * nh)
+                        qkv = torch.permute(torch.view(qkv, [b, t, 3, nh, hs]), [2, 0, 3, 1, 4])
                         if rotary == 1:
-                          q = self._rope(q, cos, sin, hs)
-                          k = self._rope(k, cos, sin, hs)
+                          qk = torch.slice(qkv, 0, 0, 2)
+                          qk = torch.addcmul(torch.mul(qk, cos), torch.matmul(qk, glob[7]), sin)
+                          q = torch.select(qk, 0, 0)
+                          k = torch.select(qk, 0, 1)
+                        else:
+                          q = torch.select(qkv, 0, 0)
+                          k = torch.select(qkv, 0, 1)
+                        v = torch.select(qkv, 0, 2)
                         kc = keys[blk]
                         vc = values[blk]
                         _0 = torch.index_put_(kc, annotate(List[Optional[Tensor]], [rows, None, wr]), torch.transpose(k, 1, 2))

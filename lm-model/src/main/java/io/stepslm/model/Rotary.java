@@ -71,6 +71,11 @@ final class Rotary {
         return sin;
     }
 
+    /** The signed permutation (hs, hs) with x R = rotate_half(x). */
+    NDArray rotateHalf() {
+        return rotateHalf;
+    }
+
     /** x (B, nh, T, hs) at positions offset .. offset + T - 1 -> rotated, same shape, on x's manager. */
     NDArray apply(NDArray x, long offset) {
         if (!enabled) {
