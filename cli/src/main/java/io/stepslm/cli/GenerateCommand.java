@@ -97,9 +97,11 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--samples", description = "Number of independent samples per prompt (default: ${DEFAULT-VALUE}).")
     int samples = 1;
 
-    @Option(names = "--stop-at-eot", negatable = true,
+    // picocli: a negatable boolean initialised to true is inverted by its positive form and left as is by
+    // --no-...; defaultValue and fallbackValue "true" make --stop-at-eot true and --no-stop-at-eot false
+    @Option(names = "--stop-at-eot", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Stop a sample at <|endoftext|> (default: ${DEFAULT-VALUE}).")
-    boolean stopAtEndOfText = true;
+    boolean stopAtEndOfText;
 
     @Option(names = "--json", description = "Print one JSON object per sample (text, token counts, stop reason, "
             + "prompt and generation tokens/s) instead of streaming the text.")

@@ -4,6 +4,11 @@ import io.stepslm.tokenizer.BpeTokenizer;
 import io.stepslm.tokenizer.Tokenizer;
 import io.stepslm.tokenizer.TokenizerFiles;
 import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,9 +65,9 @@ public final class TokenizerEncodeCommand implements Callable<Integer> {
         if (source.text != null) {
             text = source.text;
         } else if (source.input != null) {
-            text = Files.readString(source.input, StandardCharsets.UTF_8);
+            text = utf8(Files.readAllBytes(source.input), "--input " + source.input);
         } else {
-            text = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+            text = utf8(System.in.readAllBytes(), "standard input");
         }
         int[] ids = t.encode(text);
         PrintWriter out = spec.commandLine().getOut();
@@ -79,5 +84,26 @@ public final class TokenizerEncodeCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * The text of {@code bytes}, refused with the offset of the first byte that is not UTF-8 (a Latin-1 file, say):
+     * encoding replaced characters would give ids for text that is not in the file.
+     */
+    static String utf8(byte[] bytes, String what) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult r = decoder.decode(in, out, true);
+        if (r.isError()) {
+            int at = in.position();
+            throw new IllegalArgumentException(what + " is not UTF-8 text: byte " + at + " is 0x"
+                    + String.format("%02X", bytes[at] & 0xFF)
+                            + " (Latin-1 or another legacy encoding?); convert it first, "
+                    + "e.g. iconv -f latin1 -t utf-8 FILE > FILE.utf8");
+        }
+        decoder.flush(out);
+        return out.flip().toString();
     }
 }

@@ -27,6 +27,7 @@ import io.stepslm.tokenizer.Tokenizer;
 import io.stepslm.tokenizer.TokenizerFiles;
 import io.stepslm.train.CheckpointFolder;
 import io.stepslm.train.RunFolder;
+import io.stepslm.train.RunLock;
 import io.stepslm.train.TokenCorpus;
 import io.stepslm.train.TokenWindows;
 import io.stepslm.train.TrainConfig;
@@ -169,6 +170,19 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        try {
+            return train();
+        } finally {
+            if (runLock != null) {
+                runLock.close(); // the CLI exits right after; tests run several trainings in one JVM
+            }
+        }
+    }
+
+    /** Held from the moment the run folder is known until the training ends (the OS drops it if the JVM dies). */
+    private RunLock runLock;
+
+    private Integer train() throws IOException {
         PrintStream log = System.out;
         Path checkpoint = resume == null ? null : RunFolder.resolveResume(resume);
         TrainConfig config = resolveConfig(checkpoint == null ? TrainConfig.preset(preset)
@@ -179,8 +193,10 @@ public final class TrainCommand implements Callable<Integer> {
         }
         int threadCount = new CpuThreads(threads == null ? 0 : threads).apply();
         Path runDir = checkpoint == null ? out : RunFolder.runOf(checkpoint);
+        RunFolder.requireWritableFolder(runDir); // a file or unwritable --out: say so before creating the lock
+        runLock = RunLock.acquire(runDir); // two processes on one run folder would overwrite each other's work
         if (checkpoint == null) {
-            RunFolder.requireNew(runDir);
+            RunFolder.requireNew(runDir); // under the lock: no other process starts a run here now
         }
         log.println("train config (" + (checkpoint == null ? "preset " + preset : "from " + checkpoint) + "):");
         log.println(config.toJson());

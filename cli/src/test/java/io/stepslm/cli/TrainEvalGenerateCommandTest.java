@@ -71,19 +71,27 @@ class TrainEvalGenerateCommandTest {
         Path run = dir.resolve("run");
 
         String trained = stdout(() -> CliRun.of("train", "--char", "--data", corpus.toString(), "--model", "char-tiny",
-                "--preset", "tiny", "--max-steps", "40", "--eval-interval", "20", "--eval-batches", "4", "--batch-size",
-                "4",
+                "--preset", "tiny", "--max-steps", "150", "--eval-interval", "75", "--eval-batches", "4",
+                "--batch-size", "4",
                 "--context", "32", "--threads", "1", "--out", run.toString()), 0);
         assertTrue(trained.contains("val loss"), trained);
         assertTrue(Files.isDirectory(run.resolve("checkpoints/best")), "best checkpoint");
         assertTrue(Files.isRegularFile(run.resolve("report.html")), "report");
 
+        // Score text the model never saw, against the best model that ignores context: the training text's
+        // character frequencies (perplexity about 22 here; a uniform guess over the vocabulary would be 70).
+        String heldOut = BuiltinCorpus.text().substring(80_000, 90_000);
+        Path heldOutFile = dir.resolve("held-out.txt");
+        Files.writeString(heldOutFile, heldOut, StandardCharsets.UTF_8);
         String json = stdout(() -> CliRun.of("eval", "--checkpoint", run.toString(), "--context", "32", "--json",
-                corpus.toString()), 0);
+                heldOutFile.toString()), 0);
         JsonObject total = JsonParser.parseString(json.substring(json.indexOf('{'))).getAsJsonObject()
                 .getAsJsonObject("total");
         double perplexity = total.get("perplexity").getAsDouble();
-        assertTrue(perplexity > 1 && perplexity < 66, "perplexity " + perplexity + " must beat a uniform guess");
+        double unigram = unigramPerplexity(Files.readString(corpus), heldOut);
+        assertTrue(unigram > 15 && unigram < 30, "unigram perplexity " + unigram);
+        assertTrue(perplexity > 1 && perplexity < 0.9 * unigram, "held-out perplexity " + perplexity
+                + " must beat character frequencies (" + unigram + ")");
 
         String text = stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(), "--prompt", "It is a truth",
                 "--tokens", "40", "--seed", "3"), 0);
@@ -112,6 +120,15 @@ class TrainEvalGenerateCommandTest {
         assertEquals(2, objects.length, lines);
         assertEquals("Mr. Darcy", JsonParser.parseString(objects[1]).getAsJsonObject().get("prompt").getAsString());
         assertEquals(5, JsonParser.parseString(objects[0]).getAsJsonObject().get("generated_tokens").getAsInt());
+    }
+
+    /** exp of the cross-entropy of {@code text} under the character frequencies of {@code training}. */
+    static double unigramPerplexity(String training, String text) {
+        java.util.Map<Integer, Integer> counts = new java.util.HashMap<>();
+        training.codePoints().forEach(c -> counts.merge(c, 1, Integer::sum));
+        long n = training.codePoints().count();
+        double nll = text.codePoints().mapToDouble(c -> -Math.log(counts.get(c) / (double) n)).sum();
+        return Math.exp(nll / text.codePoints().count());
     }
 
     @Test

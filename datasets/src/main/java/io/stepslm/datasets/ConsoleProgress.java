@@ -1,26 +1,24 @@
 package io.stepslm.datasets;
 
+import io.stepslm.tokenizer.ProgressBars;
+import java.io.PrintStream;
 import java.time.Duration;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
-/** A terminal progress bar in MB with MB/s and tokens/s, drawn on stderr; close it when the work ends. */
+/**
+ * Progress in MB with MB/s and tokens/s on stderr: a bar on a terminal, plain periodic lines in a log or a pipe.
+ * Close it when the work ends.
+ */
 public final class ConsoleProgress implements Progress, AutoCloseable {
     private final ProgressBar bar;
     private final long startNanos = System.nanoTime();
 
     public ConsoleProgress(String task, long bytesTotal) {
-        this.bar = new ProgressBarBuilder()
-                .setTaskName(task)
-                .setInitialMax(Math.max(1, bytesTotal))
-                .setUnit(" MB", 1_000_000)
-                .setStyle(ProgressBarStyle.ASCII)
-                .showSpeed()
-                .setUpdateIntervalMillis(500)
-                .setMaxRenderedLength(110)
-                .continuousUpdate()
-                .build();
+        this(task, bytesTotal, System.err, ProgressBars.terminal());
+    }
+
+    ConsoleProgress(String task, long bytesTotal, PrintStream out, boolean terminal) {
+        this.bar = ProgressBars.open(task, bytesTotal, "MB", 1_000_000, out, terminal);
     }
 
     @Override

@@ -166,7 +166,9 @@ public final class ShardWriter implements Closeable {
         }
         Path parent = out.getParent();
         Files.createDirectories(parent);
-        Path tmp = Files.createTempDirectory(parent, "." + out.getFileName() + ".tmp-");
+        // createDirectory, not createTempDirectory: that one is 0700, and the renamed dataset folder kept it
+        Path tmp = Files.createDirectory(parent.resolve("." + out.getFileName() + ".tmp-"
+                + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36)));
         boolean ok = false;
         Map<Split.Part, ShardWriter> writers = new EnumMap<>(Split.Part.class);
         for (Split.Part p : Split.Part.values()) {

@@ -3,7 +3,6 @@ package io.stepslm.datasets;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -137,7 +136,11 @@ class ResumeTest {
         assertTrue(e.getMessage().contains("other data"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> LoaderState.fromJson("{\"version\":1}"));
         assertThrows(IllegalArgumentException.class, () -> LoaderState.fromJson("not json"));
-        assertNotEquals(LoaderState.initial(1).toJson(), saved.toJson());
+        // the saved state is a position after the 3 windows: the same seed, and not the start any more
+        assertEquals(5, saved.seed());
+        assertFalse(saved.isInitial(), saved.toJson());
+        assertEquals(0, saved.block(), saved.toJson());
+        assertEquals(3, saved.consumed(), "3 windows taken from the first block: " + saved.toJson());
         // The checkpoint format: a flat JSON object that later versions must keep reading.
         assertEquals("{\"version\":1,\"kind\":\"\",\"seed\":5,\"epoch\":0,\"source\":0,\"piece\":0,\"offset\":0,\"block\":0,"
                 + "\"consumed\":0,\"samples\":0,\"signature\":\"\"}", LoaderState.initial(5).toJson());

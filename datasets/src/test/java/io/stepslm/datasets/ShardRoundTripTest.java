@@ -69,32 +69,62 @@ class ShardRoundTripTest {
                 }
             }
             assertFalse(Files.list(dir).anyMatch(p -> p.getFileName().toString().contains(".tmp-")), "no temporary folder left");
+            // the dataset folder and its files follow the umask like any other (not a temporary folder's 0700)
+            Path plainDir = Files.createDirectory(dir.resolve("plain-" + tok.vocabSize()));
+            assertEquals(Files.getPosixFilePermissions(plainDir), Files.getPosixFilePermissions(out));
         }
     }
 
     @Test
     void randomWindowsAreSlicesOfTheStreamAtUniformOffsets() throws IOException {
-        SourceSpec spec = corpus();
+        // numbered words: any 17 bytes hold one whole 8-byte word, so every window occurs at one offset only
+        StringBuilder text = new StringBuilder();
+        for (int d = 0, w = 0; d < 300; d++) {
+            for (int i = 0; i < 40; i++, w++) {
+                text.append(String.format("%07d ", w));
+            }
+            text.append("\n\n");
+        }
+        Corpora.write(dir.resolve("numbers/n.txt"), text.toString());
+        SourceSpec spec = new SourceSpec(List.of(dir.resolve("numbers").toString()), TextFormat.TEXT_BLOCKS, "text",
+                OnError.FAIL);
         ByteTokenizer tok = ByteTokenizer.narrow();
         Path out = dir.resolve("ds");
         ShardWriter.prepare(spec, tok, new PrepareConfig(Split.none(), 1, 5000, false), out, (a, b, c) -> { }, new DataReport());
         int[] stream = streamed(spec, tok, Split.none(), Split.Part.TRAIN);
-        String haystack = java.util.Arrays.toString(stream);
+        // where each window of 17 ids starts in the stream (a window seen at several offsets is ambiguous)
+        java.util.Map<String, Integer> offsetOf = new java.util.HashMap<>();
+        for (int i = 0; i + 17 <= stream.length; i++) {
+            offsetOf.merge(java.util.Arrays.toString(java.util.Arrays.copyOfRange(stream, i, i + 17)), i, (a, b) -> -1);
+        }
         try (ShardDataset ds = ShardDataset.open(out, tok)) {
             WindowSource s = ds.sampler(Split.Part.TRAIN, 16, LoaderState.initial(4));
             int n = 4000;
-            List<int[]> some = new ArrayList<>();
+            int bins = 10;
+            long[] counts = new long[bins];
+            int ambiguous = 0;
+            int starts = stream.length - 17 + 1;
             for (int i = 0; i < n; i++) {
                 int[] w = s.next();
                 assertEquals(17, w.length);
-                if (i < 50) {
-                    some.add(w);
+                Integer at = offsetOf.get(java.util.Arrays.toString(w));
+                assertTrue(at != null, "window " + i + " is a contiguous slice of the stream");
+                if (at < 0) {
+                    ambiguous++;
+                } else {
+                    counts[(int) ((long) at * bins / starts)]++;
                 }
             }
-            for (int[] w : some) {
-                String needle = java.util.Arrays.toString(w);
-                assertTrue(haystack.contains(needle.substring(1, needle.length() - 1)), "a sampled window is a contiguous slice of the stream");
+            assertTrue(ambiguous < n / 100, ambiguous + " of " + n + " windows occur at several offsets");
+            // every tenth of the stream (not of a shard) is drawn about equally often: chi-square with 9 degrees of
+            // freedom below 27.9, its 0.001 critical value (deterministic: the seed is fixed)
+            double expected = (n - ambiguous) / (double) bins;
+            double chi2 = 0;
+            for (long c : counts) {
+                chi2 += (c - expected) * (c - expected) / expected;
             }
+            assertTrue(chi2 < 27.9, "chi-square " + chi2 + " over tenths of the stream: "
+                    + java.util.Arrays.toString(counts));
             assertThrows(IllegalArgumentException.class, () -> ds.sampler(Split.Part.VALIDATION, 16, LoaderState.initial(0)),
                     "an empty validation part is refused with a message");
         }

@@ -11,6 +11,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 /**
@@ -53,7 +54,10 @@ public final class AtomicFiles {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        // createFile, not createTempFile: a temporary file is created 0600 and keeps that mode after the rename, so
+        // tokenizer.json and checkpoints were unreadable to others while everything else follows the umask
+        Path tmp = Files.createFile(dir.resolve("." + abs.getFileName() + "."
+                + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp"));
         tmp.toFile().deleteOnExit(); // Ctrl-C during the write: the JVM's exit removes the temporary file too
         try {
             content.writeTo(tmp);

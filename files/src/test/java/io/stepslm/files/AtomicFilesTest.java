@@ -39,6 +39,15 @@ class AtomicFilesTest {
     }
 
     @Test
+    void writtenFilesFollowTheUmaskLikeAnyOther() throws IOException {
+        Path plain = Files.writeString(dir.resolve("plain.txt"), "x");
+        Path file = dir.resolve("tokenizer.json");
+        AtomicFiles.writeString(file, "{}");
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(file),
+                "not a temporary file's 0600");
+    }
+
+    @Test
     void failedWriteLeavesTheOldFileIntactAndNoTemporaryFile() throws IOException {
         Path file = dir.resolve("state.json");
         AtomicFiles.writeString(file, "old");

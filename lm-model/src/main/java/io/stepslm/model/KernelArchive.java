@@ -307,6 +307,8 @@ public final class KernelArchive {
         p.writeBytes(b);
     }
 
+    private static final java.time.LocalDateTime FIXED_TIME = java.time.LocalDateTime.of(1980, 1, 2, 0, 0);
+
     private static void stored(ZipOutputStream zip, String name, byte[] data) throws IOException {
         ZipEntry e = new ZipEntry(name);
         e.setMethod(ZipEntry.STORED);
@@ -315,7 +317,10 @@ public final class KernelArchive {
         CRC32 crc = new CRC32();
         crc.update(data);
         e.setCrc(crc.getValue());
-        e.setTime(315532800000L); // 1980-01-01, the zip epoch: identical bytes on every build
+        // A fixed local time: setTime(millis) converts through the JVM's time zone, and 1980-01-01 00:00 itself is
+        // the JDK's "before 1980" marker, which adds an extended timestamp in UTC seconds; both gave other bytes in
+        // other time zones. The day after the zip epoch is stored as it is, without a time zone.
+        e.setTimeLocal(FIXED_TIME);
         zip.putNextEntry(e);
         zip.write(data);
         zip.closeEntry();

@@ -307,6 +307,7 @@ public record ModelConfig(
         checkEnum(o, "mlp", MlpKind.values(), source);
         checkEnum(o, "norm", NormKind.values(), source);
         checkEnum(o, "positions", PositionKind.values(), source);
+        ConfigJson.requireWholeNumbers(o, ModelConfig.class, source);
         try {
             return GSON.fromJson(o, ModelConfig.class);
         } catch (RuntimeException e) {

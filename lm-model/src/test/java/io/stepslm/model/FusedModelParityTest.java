@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The whole model on the fused kernels against the whole model on the reference kernels (same weights): logits,
  * loss and every parameter gradient in FP32, and the reduced precisions (master weights FP32, matmuls and attention
- * in BF16/FP16 inside the archive) close to FP32 with finite gradients.
+ * in BF16/FP16 inside the archive) close to FP32, loss and every parameter gradient.
  */
 class FusedModelParityTest {
 
@@ -76,6 +76,7 @@ class FusedModelParityTest {
                  NDManager m = NDManager.newBaseManager()) {
                 NDArray x = ReferenceParityTest.toArray(m, ReferenceParityTest.tokens(1));
                 NDArray y = ReferenceParityTest.toArray(m, ReferenceParityTest.tokens(2));
+                Map<String, NDArray> g32 = lossAndGrads(fp32, x, y, m);
                 float l32 = fp32.loss(x, y, false).getFloat();
                 NDArray loss;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
@@ -84,11 +85,14 @@ class FusedModelParityTest {
                 }
                 assertTrue(Math.abs(l32 - Math.log(ReferenceParityTest.VOCAB)) > 0.1, "weights far from init");
                 assertEquals(l32, loss.getFloat(), 2e-2 * l32, p + " loss");
-                for (Map.Entry<String, NDArray> e : low.gradients(m).entrySet()) {
-                    float[] g = e.getValue().toFloatArray();
-                    for (float v : g) {
-                        assertTrue(Float.isFinite(v), p + " gradient of " + e.getKey() + " not finite");
-                    }
+                // every gradient close to the FP32 one, relative to the tensor's largest FP32 entry: BF16 keeps 8
+                // significant bits (djl-notes measured 3.5e-3 on weight gradients), FP16 11
+                float tol = p == Precision.BF16 ? 6e-2f : 1e-2f;
+                Map<String, NDArray> low16 = low.gradients(m);
+                assertEquals(g32.keySet(), low16.keySet());
+                for (Map.Entry<String, NDArray> e : low16.entrySet()) {
+                    KernelsParityTest.assertClose(p + " gradient of " + e.getKey(), g32.get(e.getKey()).toFloatArray(),
+                            e.getValue().toFloatArray(), tol);
                 }
             }
         }

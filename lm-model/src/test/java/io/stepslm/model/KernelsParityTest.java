@@ -141,9 +141,19 @@ class KernelsParityTest extends FusedKernelsFixture {
     }
 
     @Test
-    void castToFp32IsDifferentiableIdentity() {
-        assertParity(m, "cast fp32", x -> REF.cast(x.get(0), DataType.FLOAT32),
-                x -> fused.cast(x.get(0), DataType.FLOAT32), List.of(rand(3, 4)), 0f);
+    void castsMatchDjlsOwnCastAndPassTheGradientBackRounded() {
+        // The reference cannot cast (DJL's toType cuts the autograd graph), so DJL's toType is the oracle for the
+        // values, and the gradient that reaches x is the upstream gradient rounded to FP16, because it travels back
+        // through the FP16 tensor. Values: not representable in FP16, the FP16 maximum, a subnormal, a negative.
+        NDArray x = m.create(new float[] {0.1f, 1000.3f, -3.3333f, 65504f, 6.1e-6f, 1f / 3});
+        float[][] r = run(m, in -> fused.cast(fused.cast(in.get(0), DataType.FLOAT16), DataType.FLOAT32), List.of(x),
+                11);
+        float[][] id = run(m, in -> in.get(0).mul(in.get(0).onesLike()), List.of(x), 11); // id[1] is the upstream g
+        assertArrayEquals(x.toType(DataType.FLOAT16, true).toType(DataType.FLOAT32, true).toFloatArray(), r[0], 0f);
+        assertArrayEquals(m.create(id[1]).toType(DataType.FLOAT16, true).toType(DataType.FLOAT32,
+                true).toFloatArray(), r[1], 0f);
+        // an identity cast would pass both tests above only if nothing were rounded: make sure something was
+        assertTrue(r[0][0] != 0.1f && !java.util.Arrays.equals(id[1], r[1]), "values and gradient are rounded to FP16");
     }
 
     @Test

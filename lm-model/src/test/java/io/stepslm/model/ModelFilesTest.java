@@ -61,6 +61,10 @@ class ModelFilesTest {
         }
         String header = Files.readString(dir.resolve("config.json"), StandardCharsets.UTF_8);
         assertTrue(header.contains("\"steps\""), header);
+        // readable like any file the user creates there (the umask decides, not a temporary file's 0600)
+        var plain = Files.getPosixFilePermissions(Files.writeString(tmp.resolve("plain.txt"), "x"));
+        assertEquals(plain, Files.getPosixFilePermissions(dir.resolve("config.json")));
+        assertEquals(plain, Files.getPosixFilePermissions(dir.resolve("model.safetensors")));
     }
 
     @Test

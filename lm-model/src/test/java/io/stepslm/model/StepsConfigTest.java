@@ -122,6 +122,15 @@ class StepsConfigTest {
         assertMessage(() -> tiny.withOverrides("{\"heads\": 3}", "m.json"), "m.json");
         assertMessage(() -> tiny.withOverrides("[1]", "m.json"), "expected a JSON object");
         assertMessage(() -> tiny.withOverrides("{", "m.json"), "not valid JSON");
+        // Gson alone truncates 1.5 to 1: a fractional or out-of-range size is refused by key, with a whole example
+        assertMessage(() -> tiny.withOverrides("{\"width\": 1.5}", "m.json"),
+                "m.json: width is 1.5, but it must be a whole number");
+        assertMessage(() -> tiny.withOverrides("{\"heads\": 1e10}", "m.json"),
+                "heads is 1e10, but it must be a whole number within");
+        assertMessage(() -> tiny.withOverrides("{\"steps\": [{\"width\": 64, \"depth\": 2.5}]}", "m.json"),
+                "m.json: steps[0]: depth is 2.5");
+        assertEquals(tiny.width(), tiny.withOverrides("{\"width\": " + tiny.width() + ".0}", "m.json").width(),
+                "128.0 is whole");
     }
 
     /**

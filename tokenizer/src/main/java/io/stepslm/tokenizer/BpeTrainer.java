@@ -11,10 +11,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Learns a byte-level BPE (GPT-2 style) from a stream of texts.
@@ -422,13 +419,7 @@ public final class BpeTrainer {
         if (!showProgress || max < 1000) {
             return null; // try-with-resources skips a null resource
         }
-        ProgressBarBuilder b = new ProgressBarBuilder().setTaskName(task).setInitialMax(max)
-                .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(progress))
-                .setUpdateIntervalMillis(500);
-        if (!unit.isEmpty()) {
-            b.setUnit(" " + unit, 1);
-        }
-        return b.build();
+        return ProgressBars.open(task, max, unit, 1, progress, ProgressBars.terminal());
     }
 
     private static long utf8Length(String s) {

@@ -52,5 +52,8 @@ class CharTokenizerTest {
         try (var files = Files.list(dir)) {
             assertEquals(1, files.count(), "no temporary file is left behind");
         }
+        // the saved file is readable like any other the user creates there (the umask decides, not 0600)
+        Path plain = Files.writeString(dir.resolve("plain.txt"), "x");
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(file));
     }
 }

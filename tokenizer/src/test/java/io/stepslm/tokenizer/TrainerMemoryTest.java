@@ -1,15 +1,15 @@
 package io.stepslm.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.stepslm.childprocess.ChildProcess;
 import java.io.BufferedWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,12 +41,13 @@ class TrainerMemoryTest {
                 words += 19;
             }
         }
-        Process p = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx48m",
-                "-cp", System.getProperty("java.class.path"), TrainerMemoryTest.class.getName(), big.toString())
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "child did not finish");
-        assertEquals(0, p.exitValue(), out);
+        String out;
+        try (ChildProcess p = ChildProcess.java(List.of("-Xmx48m"), TrainerMemoryTest.class.getName(),
+                List.of(big.toString()))) {
+            int exit = p.waitFor(Duration.ofMinutes(5));
+            out = p.output();
+            assertEquals(0, exit, out);
+        }
         String[] parts = out.trim().split("\\s+");
         // per line: 16 words, ',', ' 123', '.', '\n' = 20 pre-tokens
         assertEquals(words / 19 * 20, Long.parseLong(parts[parts.length - 2]), out);

@@ -82,10 +82,20 @@ public final class CheckpointFolder {
                         + " in the model; resume with the checkpoint's own model config");
             }
         }
+        Path tensors = folder.resolve(OPTIMIZER_TENSORS);
         try (NDManager scratch = manager.newSubManager();
-             InputStream in = new BufferedInputStream(Files.newInputStream(folder.resolve(OPTIMIZER_TENSORS)),
-                     1 << 20)) {
-            optimizer.restore(NDList.decode(scratch, in), opt.get("steps").getAsLong());
+             InputStream in = new BufferedInputStream(Files.newInputStream(tensors), 1 << 20)) {
+            NDList moments;
+            try {
+                moments = NDList.decode(scratch, in);
+            } catch (IllegalArgumentException | IllegalStateException | java.io.UncheckedIOException
+                     | IndexOutOfBoundsException e) {
+                // DJL says only "Malformed data" (or reads past the end): name the file and what to do instead
+                throw new IOException(tensors + " is truncated or corrupt (" + Files.size(tensors) + " bytes), so this "
+                        + "checkpoint cannot be resumed: resume from another checkpoint folder with --resume "
+                        + folder.resolveSibling("step-N") + ", or evaluate this one (its model is separate)", e);
+            }
+            optimizer.restore(moments, opt.get("steps").getAsLong());
         }
     }
 

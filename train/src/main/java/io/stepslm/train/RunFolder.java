@@ -156,11 +156,31 @@ public final class RunFolder {
         return resolveResume(path);
     }
 
+    /** Refuses a run folder that is a file, lies under a file, or cannot be written (it may not exist yet). */
+    public static void requireWritableFolder(Path runDir) {
+        // checked before any data is read or a model built: a bad --out fails in a second, not after minutes
+        Path existing = runDir.toAbsolutePath();
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing != null && !Files.isDirectory(existing)) {
+            String what = existing.equals(runDir.toAbsolutePath()) ? " is a file"
+                    : " lies under " + existing + ", which is a file";
+            throw new IllegalArgumentException("the run folder " + runDir + what
+                    + ": choose another --out (a folder, created if missing)");
+        }
+        if (existing != null && !Files.isWritable(existing)) {
+            throw new IllegalArgumentException("the run folder " + runDir + " cannot be written (" + existing
+                    + " is not writable): choose another --out or fix the folder's permissions");
+        }
+    }
+
     /**
      * Refuses to start a new run in a folder that already holds one: its checkpoints would be pruned in step-name
      * order together with the new run's, and its metrics mixed with the new ones.
      */
     public static void requireNew(Path dir) throws IOException {
+        requireWritableFolder(dir);
         boolean used = Files.exists(dir.resolve(Metrics.FILE));
         Path checkpoints = dir.resolve(CHECKPOINTS);
         if (Files.isDirectory(checkpoints)) {

@@ -8,6 +8,7 @@ import com.google.gson.JsonParser;
 import com.google.gson.TypeAdapter;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonWriter;
+import io.stepslm.model.ConfigJson;
 import io.stepslm.model.Precision;
 import java.io.IOException;
 import java.lang.reflect.RecordComponent;
@@ -184,6 +185,7 @@ public record TrainConfig(
             }
             merged.add(e.getKey(), e.getValue());
         }
+        ConfigJson.requireWholeNumbers(merged, TrainConfig.class, "bad train config from " + source);
         try {
             return GSON.fromJson(merged, TrainConfig.class);
         } catch (RuntimeException e) {

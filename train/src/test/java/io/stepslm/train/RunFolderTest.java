@@ -36,6 +36,17 @@ class RunFolderTest {
     }
 
     @Test
+    void aRunFolderThatIsAFileIsRefusedByName() throws IOException {
+        Path file = Files.writeString(run.resolve("notes.txt"), "not a folder");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RunFolder.requireNew(file));
+        assertTrue(e.getMessage().contains(file + " is a file: choose another --out"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> RunFolder.requireNew(file.resolve("run")));
+        assertTrue(e.getMessage().contains("lies under " + file + ", which is a file"), e.getMessage());
+        RunFolder.requireNew(run.resolve("new/run")); // a folder still to be created is fine
+    }
+
+    @Test
     void aFailureWhileSavingLeavesThePreviousCheckpointValid() throws IOException {
         RunFolder c = new RunFolder(run);
         c.save(10, writing("good"), 2);

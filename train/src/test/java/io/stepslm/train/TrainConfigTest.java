@@ -48,6 +48,9 @@ class TrainConfigTest {
         JsonObject warmup = JsonParser.parseString("{\"warmupSteps\": -1}").getAsJsonObject();
         e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.shakespeareChar().withOverrides(warmup, "flags"));
         assertTrue(e.getMessage().contains("warmupSteps"), e.getMessage());
+        JsonObject fraction = JsonParser.parseString("{\"batchSize\": 1.5}").getAsJsonObject();
+        e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.tiny().withOverrides(fraction, "x.json"));
+        assertTrue(e.getMessage().contains("x.json: batchSize is 1.5, but it must be a whole number"), e.getMessage());
     }
 
     @Test

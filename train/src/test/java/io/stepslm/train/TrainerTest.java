@@ -226,7 +226,46 @@ class TrainerTest {
                     () -> train(m, c, run, quiet(), null));
             assertTrue(e.getMessage().contains("3 training steps in a row"), e.getMessage());
         }
-        assertTrue(Files.isRegularFile(RunFolder.resolveResume(run).resolve(TrainState.FILE)));
+        // The newest checkpoint is a good one: it loads, every weight is finite, and it scores text finitely.
+        Path last = RunFolder.resolveResume(run);
+        assertTrue(Files.isRegularFile(last.resolve(TrainState.FILE)));
+        try (LanguageModel loaded = ModelFiles.load(last.resolve(CheckpointFolder.MODEL),
+                ModelRuntime.cpu(new ReferenceKernels()));
+             ai.djl.ndarray.NDManager nd = ai.djl.ndarray.NDManager.newBaseManager()) {
+            for (var p : loaded.parameters().entrySet()) {
+                for (float v : p.getValue().toFloatArray()) {
+                    assertTrue(Float.isFinite(v), last + ": " + p.getKey() + " holds " + v);
+                }
+            }
+            int[] window = Arrays.copyOfRange(VAL, 0, 17);
+            ai.djl.ndarray.types.Shape shape = new ai.djl.ndarray.types.Shape(1, 16);
+            float loss = loaded.loss(nd.create(Arrays.copyOfRange(window, 0, 16), shape),
+                    nd.create(Arrays.copyOfRange(window, 1, 17), shape), false).getFloat();
+            assertTrue(Float.isFinite(loss), last + " scores a window with loss " + loss);
+        }
+    }
+
+    @Test
+    void aTruncatedOptimizerStateIsNamedWithTheWayOut() throws IOException {
+        TrainConfig c = config("{\"maxSteps\": 4, \"evalInterval\": 100, \"checkpointInterval\": 4}");
+        Path run = dir.resolve("cut");
+        try (LanguageModel m = tinyModel()) {
+            train(m, c, run, quiet(), null);
+        }
+        Path checkpoint = RunFolder.resolveResume(run);
+        Path tensors = checkpoint.resolve(CheckpointFolder.OPTIMIZER_TENSORS);
+        byte[] all = Files.readAllBytes(tensors);
+        for (int keep : new int[] {all.length / 2, 3}) {
+            Files.write(tensors, Arrays.copyOf(all, keep));
+            try (LanguageModel m = tinyModel()) {
+                TrainConfig longer = c.withOverrides(
+                        com.google.gson.JsonParser.parseString("{\"maxSteps\": 8}").getAsJsonObject(), "test");
+                IOException e = assertThrows(IOException.class, () -> train(m, longer, run, quiet(), checkpoint));
+                assertTrue(e.getMessage().startsWith(tensors + " is truncated or corrupt (" + keep + " bytes)"),
+                        e.getMessage());
+                assertTrue(e.getMessage().contains("--resume " + checkpoint.resolveSibling("step-N")), e.getMessage());
+            }
+        }
     }
 
     @Test

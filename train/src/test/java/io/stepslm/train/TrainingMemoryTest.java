@@ -1,0 +1,41 @@
+package io.stepslm.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonParser;
+import io.stepslm.model.LanguageModel;
+import io.stepslm.model.ModelConfig;
+import org.junit.jupiter.api.Test;
+
+class TrainingMemoryTest {
+
+    @Test
+    void knownAnswerForOneSmallBlock() {
+        ModelConfig m = ModelConfig.gpt(64, 16, 1, 2, 32, 0.0, false);
+        double params = LanguageModel.parameterShapes(m).values().stream().mapToLong(Shape::size).sum();
+        // s b h (34 + 5 a s / h) x 2 = 16 * 2 * 32 * (34 + 5) * 2 = 79,872; logits 3 * 4 * b s V = 24,576
+        assertEquals(16 * params + 79_872 + 24_576, TrainingMemory.estimateBytes(m, 2, 16), 1e-6);
+        // the attention term grows with the square of the context
+        double at1k = TrainingMemory.estimateBytes(m, 1, 1024) - 16 * params;
+        double at2k = TrainingMemory.estimateBytes(m, 1, 2048) - 16 * params;
+        assertTrue(at2k > 3.5 * at1k, at1k + " -> " + at2k);
+    }
+
+    @Test
+    void aContextFarBeyondTheMachineIsRefusedWithTheEstimate() {
+        ModelConfig gpt2 = ModelConfig.preset("gpt2-small", 50257).withContextLength(65536);
+        TrainConfig huge = TrainConfig.tiny().withOverrides(
+                JsonParser.parseString("{\"context\": 65536, \"batchSize\": 8}").getAsJsonObject(), "test");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainingMemory.require(gpt2, huge, 16L << 30));
+        assertTrue(e.getMessage().matches("a training step with --context 65536 and --batch-size 8 needs about "
+                + "[0-9.]+ TB "
+                + "\\(estimated.*but this machine has 16.0 GB: lower --context or --batch-size.*"), e.getMessage());
+        TrainingMemory.require(ModelConfig.charTiny(65), TrainConfig.tiny(), 16L << 30); // the demo fits easily
+        assertEquals("1.5 KB", TrainingMemory.human(1536));
+        assertEquals("512 bytes", TrainingMemory.human(512));
+    }
+}
