@@ -56,6 +56,11 @@ import picocli.CommandLine.Option;
                 "  stepslm demo --model char-tiny-steps --prompt \"Mr. Darcy\""})
 public final class DemoCommand implements Callable<Integer> {
 
+    /** The demo's last line: where to see whether StepsNet helps. */
+    static final String STEPSNET_POINTER = "Does StepsNet help? ./stepslm experiment steps-vs-plain trains "
+            + "parameter-matched plain/StepsNet pairs (docs/experiments.md); ./stepslm diagnose --checkpoint DIR "
+            + "shows a model's shortcut ratio.";
+
     @Option(names = "--tokenizer", description = "bpe (byte-level BPE trained on the corpus) or char (default: "
             + "${DEFAULT-VALUE}).")
     String tokenizerKind = "bpe";
@@ -157,6 +162,7 @@ public final class DemoCommand implements Callable<Integer> {
                 log.printf(Locale.ROOT, "%ndemo finished in %.0f s. Next: ./stepslm eval --checkpoint %s <files>, "
                         + "./stepslm generate --help, ./stepslm train --help%n", (System.nanoTime() - start) / 1e9,
                         out);
+                log.println(STEPSNET_POINTER);
             }
         }
         return 0;

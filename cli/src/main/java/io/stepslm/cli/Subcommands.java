@@ -9,6 +9,7 @@ final class Subcommands {
 
     static List<Object> all() {
         return List.of(new DemoCommand(), new TokenizerCommand(), new DataCommand(), new TrainCommand(),
-                new EvalCommand(), new GenerateCommand(), new ChatCommand(), new ServeCommand(), new BenchCommand());
+                new EvalCommand(), new GenerateCommand(), new ChatCommand(), new ServeCommand(), new BenchCommand(),
+                new DiagnoseCommand(), new ExperimentCommand());
     }
 }

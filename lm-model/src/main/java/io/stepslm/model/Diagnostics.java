@@ -55,18 +55,24 @@ public final class Diagnostics {
     }
 
     /**
-     * The shortcut ratio {@code std(z_0) / std(z_l)} after each block for one batch (eval mode, no gradients).
-     * z_0 is the full-width embedding output. {@code slice}: z_0 and z_l over the channels the block processes
-     * (the first C_i); {@code full}: over all C channels, z_l carrying the not-yet-joined slices of z_0 unchanged.
-     * For a plain model both are equal.
+     * The shortcut ratio {@code std(z_0) / std(z_l)} at one depth (eval mode, no gradients). z_0 is the full-width
+     * embedding output. {@code slice}: z_0 and z_l over the channels the block processes (the first C_i);
+     * {@code full}: over all C channels, z_l carrying the not-yet-joined slices of z_0 unchanged. For a plain model
+     * both are equal. {@code block} -1 with {@code depth} 0 is the embedding itself (ratio 1 by definition); block j
+     * of step i sits at depth (blocks so far) / (all blocks), so the last block is at depth 1.
      */
     public record ShortcutRatio(int step, int block, double depth, double slice, double full) {
     }
 
+    /**
+     * The ratio at the embedding and after each block, from the hidden states of the real eval forward pass
+     * ({@link Steps#forward} with a probe that only reads them).
+     */
     public static List<ShortcutRatio> shortcutRatios(LanguageModel model, NDArray tokens) {
         ModelConfig c = model.config();
         List<ShortcutRatio> out = new ArrayList<>();
         int total = c.blocks();
+        int firstWidth = c.steps().get(0).width();
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try (NDManager scope = tokens.getManager().newSubManager()) {
@@ -74,6 +80,14 @@ public final class Diagnostics {
             scoped.attach(scope);
             int[] seen = {0};
             model.logits(scoped, new Steps.Probe() {
+                @Override
+                public NDArray embedding(NDArray x) {
+                    double slice = std(x.get(new NDIndex("..., :{}", firstWidth)));
+                    double full = std(x);
+                    out.add(new ShortcutRatio(0, -1, 0, slice / slice, full / full));
+                    return x;
+                }
+
                 @Override
                 public void afterBlock(int step, int block, NDArray y, NDArray x) {
                     long ci = y.getShape().get(2);

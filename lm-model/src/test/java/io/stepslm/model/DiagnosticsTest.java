@@ -1,5 +1,6 @@
 package io.stepslm.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -58,24 +59,145 @@ class DiagnosticsTest {
             ModelConfig plain = ModelConfig.charTiny(65);
             try (LanguageModel model = ReferenceParityTest.randomModel(plain, new ReferenceKernels(), 2)) {
                 List<Diagnostics.ShortcutRatio> r = Diagnostics.shortcutRatios(model, tokens);
-                assertEquals(4, r.size());
-                for (Diagnostics.ShortcutRatio x : r) {
+                assertEquals(5, r.size(), "the embedding and 4 blocks");
+                for (Diagnostics.ShortcutRatio x : r.subList(1, 5)) {
                     assertEquals(x.slice(), x.full(), 1e-9, "a plain model has one width");
                     assertTrue(x.slice() > 0 && x.slice() < 1, "residual branches grow the stream: " + x);
                 }
-                assertEquals(1.0, r.get(3).depth());
+                assertEquals(1.0, r.get(4).depth());
             }
             ModelConfig steps = plain.withStepsRecipe();
             try (LanguageModel model = ReferenceParityTest.randomModel(steps, new ReferenceKernels(), 2)) {
                 int before = m.getManagedArrays().size();
                 List<Diagnostics.ShortcutRatio> r = Diagnostics.shortcutRatios(model, tokens);
                 assertEquals(before, m.getManagedArrays().size(), "diagnostics must free their arrays");
-                assertEquals(8, r.size());
-                assertEquals(List.of(0, 0, 0, 0, 1, 1, 2, 2), r.stream().map(Diagnostics.ShortcutRatio::step).toList());
-                assertNotEquals(r.get(0).slice(), r.get(0).full(), 1e-6);
-                assertEquals(r.get(7).slice(), r.get(7).full(), 1e-9, "the last step works at full width");
+                assertEquals(9, r.size());
+                assertEquals(List.of(0, 0, 0, 0, 0, 1, 1, 2, 2),
+                        r.stream().map(Diagnostics.ShortcutRatio::step).toList());
+                assertNotEquals(r.get(1).slice(), r.get(1).full(), 1e-6);
+                assertEquals(r.get(8).slice(), r.get(8).full(), 1e-9, "the last step works at full width");
             }
         }
+    }
+
+    /**
+     * Known answers from the hidden states of the real forward pass: a probe that records z_0 and every block's
+     * output is hooked into {@link LanguageModel#logits(NDArray, Steps.Probe)} (the same {@link Steps#forward} that
+     * training runs); the hooked pass must give the model's logits exactly, and the ratios computed here in plain
+     * Java from the recorded states must equal {@link Diagnostics#shortcutRatios}, 1 at the embedding.
+     */
+    @Test
+    void shortcutRatioIsComputedFromTheStatesOfTheRealForwardPass() {
+        ModelConfig c = ModelConfig.charTiny(65).withStepsRecipe(); // 64 x 4, 96 x 2, 128 x 2
+        try (NDManager m = NDManager.newBaseManager();
+             LanguageModel model = LanguageModel.create(c, ModelRuntime.cpu(new ReferenceKernels()))) {
+            NDArray tokens = m.create(LanguageModelBehaviourTest.randomTokens(2 * 32, 65, 5), new Shape(2, 32));
+            List<float[]> states = new java.util.ArrayList<>();
+            List<Long> widths = new java.util.ArrayList<>();
+            float[][] z0 = new float[1][];
+            NDArray hooked = model.logits(tokens, new Steps.Probe() {
+                @Override
+                public void afterBlock(int step, int block, NDArray y, NDArray x) {
+                    states.add(y.toFloatArray());
+                    widths.add(y.getShape().get(2));
+                    z0[0] = x.toFloatArray();
+                }
+            });
+            assertArrayEquals(model.logits(tokens, false).toFloatArray(), hooked.toFloatArray(),
+                    "the probed pass is the model's forward pass");
+            List<Diagnostics.ShortcutRatio> r = Diagnostics.shortcutRatios(model, tokens);
+            assertEquals(1 + c.blocks(), r.size());
+            assertEquals(-1, r.get(0).block());
+            assertEquals(0.0, r.get(0).depth());
+            assertEquals(1.0, r.get(0).slice(), 1e-12, "z_0 against itself");
+            assertEquals(1.0, r.get(0).full(), 1e-12);
+            int cw = c.width();
+            for (int l = 0; l < c.blocks(); l++) {
+                int ci = Math.toIntExact(widths.get(l));
+                float[] y = states.get(l);
+                float[] zSlice = new float[y.length];
+                float[] full = new float[z0[0].length];
+                for (int p = 0; p < y.length / ci; p++) { // position p of B * T, channels 0 .. C_i of z_0
+                    for (int ch = 0; ch < ci; ch++) {
+                        zSlice[p * ci + ch] = z0[0][p * cw + ch];
+                    }
+                    for (int ch = 0; ch < cw; ch++) {
+                        full[p * cw + ch] = ch < ci ? y[p * ci + ch] : z0[0][p * cw + ch];
+                    }
+                }
+                Diagnostics.ShortcutRatio x = r.get(l + 1);
+                assertEquals(std(zSlice) / std(y), x.slice(), 1e-5, "slice ratio after block " + l);
+                assertEquals(std(z0[0]) / std(full), x.full(), 1e-5, "full-width ratio after block " + l);
+                assertEquals((l + 1.0) / c.blocks(), x.depth(), 1e-12);
+            }
+        }
+    }
+
+    private static double std(float[] a) {
+        double mean = 0;
+        for (float v : a) {
+            mean += v;
+        }
+        mean /= a.length;
+        double ss = 0;
+        for (float v : a) {
+            ss += (v - mean) * (v - mean);
+        }
+        return Math.sqrt(ss / a.length);
+    }
+
+    /**
+     * In a plain (1-step) model no channel is special: relabelling the residual channels (every matrix that reads or
+     * writes the residual stream permuted alike, attention heads untouched) gives the same function, and masking the
+     * first k channels of the original equals masking the last k of the model with the channels reversed. A StepsNet
+     * has no such symmetry (its first channels are the slow path).
+     */
+    @Test
+    void maskingProbeTreatsNoChannelOfAPlainModelSpecially() {
+        ModelConfig c = ModelConfig.charTiny(65);
+        int w = c.width();
+        try (NDManager m = NDManager.newBaseManager();
+             LanguageModel model = ReferenceParityTest.randomModel(c, new ReferenceKernels(), 7);
+             LanguageModel reversed = LanguageModel.withValues(c, model.runtime(),
+                     (name, shape) -> reverseResidual(name, shape, model.parameters().get(name).toFloatArray(), w))) {
+            NDArray x = m.create(LanguageModelBehaviourTest.randomTokens(2 * 32, 65, 1), new Shape(2, 32));
+            NDArray y = m.create(LanguageModelBehaviourTest.randomTokens(2 * 32, 65, 2), new Shape(2, 32));
+            assertEquals(model.loss(x, y, false).getFloat(), reversed.loss(x, y, false).getFloat(), 1e-4,
+                    "relabelling channels keeps the function");
+            for (int k : new int[] {16, 32, 64}) {
+                double first = Diagnostics.maskedChannelLoss(model, x, y, k, true);
+                assertEquals(first, Diagnostics.maskedChannelLoss(reversed, x, y, k, false), 1e-4, "k = " + k);
+                assertEquals(Diagnostics.maskedChannelLoss(model, x, y, k, false),
+                        Diagnostics.maskedChannelLoss(reversed, x, y, k, true), 1e-4, "k = " + k);
+            }
+        }
+    }
+
+    /** The parameter with residual channel i renamed w - 1 - i (rows (out) or columns (in) on the residual side). */
+    private static float[] reverseResidual(String name, Shape shape, float[] v, int w) {
+        boolean rows = name.endsWith("attn.proj.weight") || name.endsWith("mlp.proj.weight");
+        boolean vector = shape.dimension() == 1 && !name.endsWith("attn.qkv.bias") && !name.endsWith("mlp.fc.bias");
+        boolean columns = shape.dimension() == 2 && !rows; // wte, wpe, lm_head, qkv, fc read the residual stream
+        float[] out = v.clone();
+        int r = Math.toIntExact(shape.get(0));
+        if (vector && r == w) {
+            for (int i = 0; i < w; i++) {
+                out[i] = v[w - 1 - i];
+            }
+        } else if (columns) {
+            int cols = Math.toIntExact(shape.get(1));
+            for (int i = 0; i < r; i++) {
+                for (int j = 0; j < cols; j++) {
+                    out[i * cols + j] = v[i * cols + (cols - 1 - j)];
+                }
+            }
+        } else if (rows) {
+            int cols = Math.toIntExact(shape.get(1));
+            for (int i = 0; i < r; i++) {
+                System.arraycopy(v, (r - 1 - i) * cols, out, i * cols, cols);
+            }
+        }
+        return out;
     }
 
     @Test

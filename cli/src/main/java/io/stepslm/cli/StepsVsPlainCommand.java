@@ -1,0 +1,195 @@
+package io.stepslm.cli;
+
+import ai.djl.Device;
+import com.google.gson.JsonObject;
+import io.stepslm.experiment.ExperimentConfig;
+import io.stepslm.experiment.ExperimentReport;
+import io.stepslm.experiment.Pair;
+import io.stepslm.experiment.StepsVsPlain;
+import io.stepslm.machine.CpuThreads;
+import io.stepslm.model.KernelChoice;
+import io.stepslm.model.ModelRuntime;
+import io.stepslm.model.Precision;
+import io.stepslm.tokenizer.InputFiles;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code stepslm experiment steps-vs-plain}: parameter-matched plain and StepsNet pairs, several sizes and seeds. */
+@Command(
+        name = "steps-vs-plain",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {"Train plain residual Transformers and their parameter-matched StepsNets (the paper's 3-step",
+                "recipe) on the same data, tokens, schedule and seeds; score each final checkpoint as 'stepslm eval'",
+                "does, run the diagnostics, and write results.json and report.html in --out. Each run is an ordinary",
+                "run folder: run the same command again to resume a killed experiment (finished runs are reused).",
+                "The default (preset cpu, Austen) takes about an hour on 2 CPU cores as two 1-thread workers."},
+        footer = {"", "Examples:",
+                "  stepslm experiment steps-vs-plain --out runs/svp --threads 1 --worker 0 --workers 2 &",
+                "  stepslm experiment steps-vs-plain --out runs/svp --threads 1 --worker 1 --workers 2",
+                "  stepslm experiment steps-vs-plain --out runs/quick --pair small:128:4:4 --seeds 0 --max-steps 100",
+                "  stepslm experiment steps-vs-plain --preset paper-30m --data wikitext-103/train.txt "
+                        + "--data wikitext-103/valid.txt --val-file valid.txt --device gpu --out runs/30m"})
+public final class StepsVsPlainCommand implements Callable<Integer> {
+
+    @Option(names = "--preset", description = "cpu (three pairs, ~1 h on 2 cores), paper-30m (the paper's 30M pair, "
+            + "a GPU run) or tiny (seconds) (default: ${DEFAULT-VALUE}).")
+    String preset = "cpu";
+
+    @Option(names = "--pair", paramLabel = "NAME:WIDTH:DEPTH:HEADS", description = "A plain model to pair with its "
+            + "StepsNet, repeatable; replaces the preset's pairs (cpu: small:128:4:4, medium:192:4:6, "
+            + "deep-narrow:64:16:4).")
+    List<String> pairs = new ArrayList<>();
+
+    @Option(names = "--seeds", split = ",", description = "Seeds, one run per model and seed (default: the "
+            + "preset's, 0,1,2).")
+    List<Long> seeds = new ArrayList<>();
+
+    @Option(names = "--vocab-size", description = "BPE vocabulary trained on the training files (default: the "
+            + "preset's, 8192).")
+    Integer vocabSize;
+
+    @Option(names = "--data", paramLabel = "PATH", description = "Text files or folders, one document per file "
+            + "(default: ${DEFAULT-VALUE}).")
+    List<String> data = new ArrayList<>(List.of("../shared/data/austen"));
+
+    @Option(names = "--val-file", paramLabel = "FILE", description = "The file of --data held out for validation, by "
+            + "name or path (default: ${DEFAULT-VALUE}).")
+    String valFile = "persuasion.txt";
+
+    @Option(names = "--no-equal-time", negatable = true, description = "Skip the StepsNet runs trained for the plain "
+            + "runs' wall-clock time.")
+    boolean equalTime = true;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
+    Path out = Path.of("runs/steps-vs-plain");
+
+    @Option(names = "--worker", description = "This process's share: (pair, seed) groups i, i + n, ... (default: 0).")
+    int worker = 0;
+
+    @Option(names = "--workers", description = "Processes sharing --out (default: 1).")
+    int workers = 1;
+
+    @Option(names = "--device", description = "cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
+    String device = "cpu";
+
+    @Option(names = "--threads", description = "libtorch CPU threads (default: all cores; 1 with several workers).")
+    Integer threads;
+
+    @Option(names = "--kernels", description = "fused or reference (default: ${DEFAULT-VALUE}).")
+    String kernels = "fused";
+
+    @Option(names = "--max-steps", description = "Optimizer steps per run (equal tokens).") Integer maxSteps;
+    @Option(names = "--batch-size") Integer batchSize;
+    @Option(names = "--context") Integer context;
+    @Option(names = "--lr") Double lr;
+    @Option(names = "--min-lr") Double minLr;
+    @Option(names = "--warmup") Integer warmup;
+    @Option(names = "--eval-interval") Integer evalInterval;
+    @Option(names = "--eval-batches") Integer evalBatches;
+    @Option(names = "--precision", description = "fp32, fp16 or bf16.") String precision;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintStream log = System.out;
+        ExperimentConfig config = resolve();
+        int threadCount = new CpuThreads(threads == null ? 0 : threads).apply();
+        StepsVsPlain.Inputs inputs = inputs();
+        log.println("experiment config (preset " + preset + "):");
+        log.println(gsonPretty(config));
+        log.printf(Locale.ROOT, "worker %d of %d, %d libtorch thread(s), output %s%n", worker, workers, threadCount,
+                out);
+        Device dev = TrainCommand.parseDevice(device);
+        Precision p = config.train().precision();
+        try (ModelRuntime runtime = ModelRuntime.open(dev, KernelChoice.parse(kernels), p, 0)) {
+            runtime.kernelFallback().ifPresent(reason -> log.println("stepslm: " + reason));
+            StepsVsPlain runner = new StepsVsPlain(config, inputs, out, runtime, log);
+            ExperimentReport r = runner.run(worker, workers);
+            for (ExperimentReport.PairSummary s : r.pairs()) {
+                log.printf(Locale.ROOT, "%s: val loss plain %.4f, steps %.4f (delta %+.4f over %d seeds); equal time "
+                                + "delta %+.4f%n", s.pair(), s.plainLoss().mean(), s.stepsLoss().mean(),
+                        s.deltaTokens().mean(), s.deltaTokens().n(), s.deltaTime().mean());
+            }
+            log.println((r.pending().isEmpty() ? "complete" : r.pending().size() + " runs pending (other workers or "
+                    + "an interrupted run: run the command again)") + "; report " + out.resolve("report.html"));
+        }
+        return 0;
+    }
+
+    private static String gsonPretty(ExperimentConfig c) {
+        return new com.google.gson.GsonBuilder().setPrettyPrinting().create().toJson(c);
+    }
+
+    ExperimentConfig resolve() {
+        ExperimentConfig c = ExperimentConfig.preset(preset);
+        if (!pairs.isEmpty()) {
+            c = c.withPairs(pairs.stream().map(Pair::parse).toList());
+        }
+        if (!seeds.isEmpty()) {
+            c = c.withSeeds(seeds);
+        }
+        if (vocabSize != null) {
+            c = c.withVocabSize(vocabSize);
+        }
+        JsonObject o = new JsonObject();
+        put(o, "maxSteps", maxSteps);
+        put(o, "batchSize", batchSize);
+        put(o, "context", context);
+        put(o, "learningRate", lr);
+        put(o, "minLearningRate", minLr);
+        put(o, "warmupSteps", warmup);
+        put(o, "evalInterval", evalInterval);
+        put(o, "evalBatches", evalBatches);
+        if (precision != null) {
+            o.addProperty("precision", precision.toLowerCase(Locale.ROOT));
+        }
+        return c.withTrain(c.train().withOverrides(o, "the command-line flags")).withEqualTime(equalTime);
+    }
+
+    private static void put(JsonObject o, String key, Number value) {
+        if (value != null) {
+            o.addProperty(key, value);
+        }
+    }
+
+    /** --data minus --val-file, and --val-file. */
+    StepsVsPlain.Inputs inputs() throws IOException {
+        List<Path> files;
+        try {
+            files = InputFiles.resolve(data);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException("--data " + data + ": " + e.getFile() + " does not exist: pass --data "
+                    + "with the text files (the default is ../shared/data/austen from the project folder)", e);
+        }
+        List<Path> train = new ArrayList<>();
+        Path validation = null;
+        for (Path f : files) {
+            if (f.getFileName().toString().equals(valFile) || f.equals(Path.of(valFile))) {
+                validation = f;
+            } else {
+                train.add(f);
+            }
+        }
+        if (validation == null) {
+            Path given = Path.of(valFile);
+            if (!Files.isRegularFile(given)) {
+                throw new IllegalArgumentException("--val-file " + valFile + " is neither one of the --data files nor "
+                        + "a file: name one of " + files.stream().map(p -> p.getFileName().toString()).toList());
+            }
+            validation = given;
+        }
+        if (train.isEmpty()) {
+            throw new IllegalArgumentException("--data " + data + " holds no training file besides --val-file "
+                    + valFile + ": add text files");
+        }
+        return new StepsVsPlain.Inputs(train, validation);
+    }
+}

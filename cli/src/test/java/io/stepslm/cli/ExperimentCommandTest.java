@@ -1,0 +1,134 @@
+package io.stepslm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.stepslm.datasets.BuiltinCorpus;
+import io.stepslm.model.ModelFiles;
+import io.stepslm.model.Diagnostics;
+import io.stepslm.model.ModelConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code stepslm experiment steps-vs-plain} with tiny settings on slices of the built-in corpus: the report's numbers
+ * are what {@code stepslm eval} gives on the checkpoints it trained, its pairs are parameter-matched, a second
+ * invocation reuses every finished run, and {@code stepslm diagnose} reads the same checkpoints.
+ */
+class ExperimentCommandTest {
+
+    private static String stdout(Supplier<CliRun> invocation) {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+        CliRun run;
+        try {
+            run = invocation.get();
+        } finally {
+            System.setOut(saved);
+        }
+        String out = buffer.toString(StandardCharsets.UTF_8);
+        assertEquals(0, run.exit(), run.err() + out);
+        return out;
+    }
+
+    @Test
+    void tinyExperimentReportsWhatEvalGivesAndResumes(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        Files.createDirectories(data);
+        String text = BuiltinCorpus.text();
+        for (int i = 0; i < 4; i++) {
+            Files.writeString(data.resolve("part" + i + ".txt"), text.substring(i * 25_000, (i + 1) * 25_000));
+        }
+        Path held = data.resolve("held.txt");
+        Files.writeString(held, text.substring(200_000, 206_000));
+        Path out = dir.resolve("out");
+        String[] args = {"experiment", "steps-vs-plain", "--preset", "tiny", "--data", data.toString(), "--val-file",
+            "held.txt", "--out", out.toString(), "--threads", "1"};
+        String first = stdout(() -> CliRun.of(args));
+        assertTrue(first.contains("complete"), first);
+
+        JsonObject results = JsonParser.parseString(Files.readString(out.resolve("results.json"))).getAsJsonObject();
+        JsonArray runs = results.getAsJsonArray("runs");
+        assertEquals(6, runs.size(), "1 pair x 2 seeds x (plain, steps, steps-time)");
+        assertEquals(0, results.getAsJsonArray("pending").size());
+        Map<String, Long> parameters = new HashMap<>();
+        for (JsonElement e : runs) {
+            JsonObject r = e.getAsJsonObject();
+            Path checkpoint = out.resolve(r.get("checkpoint").getAsString());
+            String json = stdout(() -> CliRun.of("eval", "--checkpoint", checkpoint.toString(), "--json",
+                    "--threads", "1", held.toString()));
+            JsonObject total = JsonParser.parseString(json.substring(json.indexOf('{'))).getAsJsonObject()
+                    .getAsJsonObject("total");
+            String name = r.get("name").getAsString();
+            assertEquals(total.get("loss").getAsDouble(), r.get("valLoss").getAsDouble(), 1e-9, name);
+            assertEquals(total.get("perplexity").getAsDouble(), r.get("perplexity").getAsDouble(), 1e-9, name);
+            assertEquals(total.get("bitsPerByte").getAsDouble(), r.get("bitsPerByte").getAsDouble(), 1e-9, name);
+            assertEquals(total.get("tokens").getAsLong(), r.get("evalTokens").getAsLong(), name);
+            ModelConfig model = ModelFiles.readConfig(checkpoint.resolve("model"));
+            long counted = Diagnostics.parameterCount(model, true);
+            assertEquals(counted, r.get("parameters").getAsLong(), name);
+            parameters.put(r.get("kind").getAsString() + r.get("seed").getAsLong(), counted);
+            assertEquals(r.get("kind").getAsString().equals("plain") ? 1 : 3, model.steps().size(), name);
+        }
+        for (long seed : new long[] {0, 1}) {
+            double mismatch = (double) parameters.get("steps" + seed) / parameters.get("plain" + seed) - 1;
+            assertTrue(Math.abs(mismatch) <= 0.02, "parameter-matched within 2 %: " + mismatch);
+            assertEquals(parameters.get("steps" + seed), parameters.get("steps-time" + seed));
+        }
+        JsonObject summary = results.getAsJsonArray("pairs").get(0).getAsJsonObject();
+        double plainMean = (runs.get(0).getAsJsonObject().get("valLoss").getAsDouble()
+                + runs.get(3).getAsJsonObject().get("valLoss").getAsDouble()) / 2;
+        assertEquals(plainMean, summary.getAsJsonObject("plainLoss").get("mean").getAsDouble(), 1e-12,
+                "the summary averages the seeds' scores (runs in plan order: plain, steps, steps-time per seed)");
+        String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.contains("data:image/png;base64,") && !html.contains("pending"), "self-contained, complete");
+
+        // a second invocation trains nothing: every run is reused from its result.json
+        String again = stdout(() -> CliRun.of(args));
+        // 4 equal-token runs, then plain, steps and steps-time of both seeds for the time-matched phase
+        assertEquals(10, again.split("\\(reused\\)", -1).length - 1, again);
+        assertTrue(!again.contains(": training "), again);
+        assertEquals(results.getAsJsonArray("runs"),
+                JsonParser.parseString(Files.readString(out.resolve("results.json"))).getAsJsonObject()
+                        .getAsJsonArray("runs"));
+
+        // diagnose reads the same checkpoints: ratio 1 at the embedding, a table, a JSON file and a chart
+        Path steps = out.resolve(runs.get(1).getAsJsonObject().get("checkpoint").getAsString());
+        Path diag = dir.resolve("diag");
+        String table = stdout(() -> CliRun.of("diagnose", "--checkpoint", steps.toString(), "--threads", "1",
+                "--batches", "2", "--out", diag.toString(), held.toString()));
+        assertTrue(table.contains("embedding") && table.contains("step ablation"), table);
+        JsonObject d = JsonParser.parseString(Files.readString(diag.resolve("diagnosis.json"))).getAsJsonObject();
+        JsonObject embedding = d.getAsJsonArray("ratios").get(0).getAsJsonObject();
+        assertEquals(1.0, embedding.get("slice").getAsDouble(), 1e-12);
+        assertEquals(5, d.getAsJsonArray("ratios").size(), "the embedding and 4 blocks");
+        assertEquals(3, d.getAsJsonArray("skippedSteps").size());
+        assertTrue(Files.size(diag.resolve("shortcut-ratio.png")) > 1000, "chart");
+    }
+
+    @Test
+    void badExperimentInputsGiveOneClearLine(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("a.txt"), "some text");
+        CliRun noVal = CliRun.of("experiment", "steps-vs-plain", "--preset", "tiny", "--data", dir.toString(),
+                "--val-file", "persuasion.txt", "--out", dir.resolve("o").toString());
+        assertEquals(1, noVal.exit());
+        assertTrue(noVal.err().contains("--val-file persuasion.txt is neither one of the --data files"), noVal.err());
+        CliRun badPair = CliRun.of("experiment", "steps-vs-plain", "--pair", "x:100:4", "--out",
+                dir.resolve("o").toString());
+        assertEquals(1, badPair.exit());
+        assertTrue(badPair.err().contains("NAME:WIDTH:DEPTH:HEADS"), badPair.err());
+    }
+}
