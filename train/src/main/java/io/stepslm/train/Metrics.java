@@ -6,6 +6,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.stepslm.files.AtomicFiles;
+import io.stepslm.model.Diagnostics;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -46,8 +47,11 @@ public final class Metrics implements AutoCloseable {
      * One evaluation on the validation split.
      *
      * @param bitsPerByte null when the bytes per token are unknown (then left out of the line)
+     * @param shortcutRatio StepsNet's shortcut ratio at the embedding and after each block, on the first validation
+     *                      batch (../shared/design/stepsnet.md, "Diagnostics worth having"); null: not measured
      */
-    public record Eval(long step, double valLoss, double perplexity, Double bitsPerByte) implements Record {
+    public record Eval(long step, double valLoss, double perplexity, Double bitsPerByte,
+                       List<Diagnostics.ShortcutRatio> shortcutRatio) implements Record {
         @Override
         public String type() {
             return "eval";

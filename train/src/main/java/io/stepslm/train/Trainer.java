@@ -56,6 +56,7 @@ public final class Trainer implements AutoCloseable {
     private final RunFolder runFolder;
     private final List<String> names;
     private final AtomicBoolean stopRequested = new AtomicBoolean();
+    private List<Diagnostics.ShortcutRatio> lastShortcutRatio; // of the latest evaluate(), for its metrics line
     private EvaluationListener afterEvaluation = metrics -> { };
     private double peakFlopsPerDevice; // 0: no MFU figure
     // where the run stands (step, tokens, best validation loss, ...) and what this session has produced
@@ -225,7 +226,7 @@ public final class Trainer implements AutoCloseable {
             state = state.evaluated(lastValLoss);
             boolean improved = state.bestIsCurrent();
             Double bitsPerByte = bytesPerToken > 0 ? lastValLoss / Math.log(2) / bytesPerToken : null;
-            metrics.add(new Metrics.Eval(step, lastValLoss, Math.exp(lastValLoss), bitsPerByte));
+            metrics.add(new Metrics.Eval(step, lastValLoss, Math.exp(lastValLoss), bitsPerByte, lastShortcutRatio));
             log.printf("step %d: val loss %.4f, perplexity %.2f%s%s%n", step, lastValLoss, Math.exp(lastValLoss),
                     bitsPerByte != null ? String.format(", %.4f bits/byte", bitsPerByte) : "",
                     improved ? " (best)" : "");
@@ -274,6 +275,9 @@ public final class Trainer implements AutoCloseable {
                 try (NDManager sm = base.newSubManager()) {
                     NDArray[] xy = inputsAndTargets(sm, batch, source.windowLength() - 1);
                     NDArray loss = model.loss(xy[0], xy[1], false); // () mean over the batch
+                    if (b == 0) {
+                        lastShortcutRatio = Diagnostics.shortcutRatios(model, xy[0]); // one more eval forward
+                    }
                     sum += loss.getFloat() * batch.length;
                     windows += batch.length;
                 } catch (EngineException e) {

@@ -82,5 +82,17 @@ class EndToEndTest {
         }
         assertTrue(Files.size(run.resolve(TrainingReport.FILE)) > 500);
         assertTrue(Files.readString(run.resolve(Metrics.FILE)).contains("\"bitsPerByte\""));
+        // every evaluation logs the shortcut ratio: 1 at the embedding (depth 0), one entry per block after it
+        try (Metrics m = Metrics.open(run)) {
+            for (com.google.gson.JsonObject r : m.records()) {
+                if (r.get("type").getAsString().equals("eval")) {
+                    com.google.gson.JsonArray ratios = r.getAsJsonArray("shortcutRatio");
+                    assertEquals(1 + ModelConfig.charTiny(65).blocks(), ratios.size(), r.toString());
+                    assertEquals(1.0, ratios.get(0).getAsJsonObject().get("full").getAsDouble(), 1e-9);
+                    assertEquals(0.0, ratios.get(0).getAsJsonObject().get("depth").getAsDouble());
+                }
+            }
+        }
+        assertTrue(Files.size(run.resolve("shortcut-ratio.png")) > 500, "the report draws it");
     }
 }

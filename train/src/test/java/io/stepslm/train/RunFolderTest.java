@@ -85,7 +85,7 @@ class RunFolderTest {
             for (int step = 0; step < 30; step += 10) {
                 m.add(new Metrics.Train(step, 4.0 - step / 10.0, 1e-3, 0.5, 1000, 12, 1, null));
             }
-            m.add(new Metrics.Eval(20, 2.5, Math.exp(2.5), null));
+            m.add(new Metrics.Eval(20, 2.5, Math.exp(2.5), null, null));
             TrainingReport.write(run, m, "test run", "{\"a\": 1}");
         }
         List<String> lines = Files.readAllLines(run.resolve(Metrics.FILE));
