@@ -17,8 +17,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The paper's diagnostics of one trained model on validation windows (../shared/design/stepsnet.md, "Diagnostics
- * worth having"): the shortcut ratio per block at initialisation and now, the channel-masking probe (first against
+ * The paper's diagnostics of one trained model on validation windows (docs/design.md, "StepsNet as
+ * implemented"): the shortcut ratio per block at initialisation and now, the channel-masking probe (first against
  * last k embedding channels zeroed) and the per-step ablation (one step's blocks skipped).
  *
  * @param loss mean validation loss of the model over the batches, nothing masked or skipped

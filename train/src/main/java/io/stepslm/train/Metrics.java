@@ -48,7 +48,7 @@ public final class Metrics implements AutoCloseable {
      *
      * @param bitsPerByte null when the bytes per token are unknown (then left out of the line)
      * @param shortcutRatio StepsNet's shortcut ratio at the embedding and after each block, on the first validation
-     *                      batch (../shared/design/stepsnet.md, "Diagnostics worth having"); null: not measured
+     *                      batch (docs/design.md, "StepsNet as implemented"); null: not measured
      */
     public record Eval(long step, double valLoss, double perplexity, Double bitsPerByte,
                        List<Diagnostics.ShortcutRatio> shortcutRatio) implements Record {
