@@ -11,11 +11,12 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures next to a peer measured in the same run.",
         subcommands = {ModelBenchCommand.class, TokenizerBenchCommand.class, DataBenchCommand.class,
-            DecodeBenchCommand.class, GenerateBenchCommand.class, GpuBenchCommand.class},
+            DecodeBenchCommand.class, GenerateBenchCommand.class, GpuBenchCommand.class, ServeBenchCommand.class},
         footer = {"", "Examples:", "  stepslm bench model --no-torch",
                 "  stepslm bench model --models char-tiny --threads 1 --anchors ../shared/anchors",
                 "  stepslm bench decode --models char-tiny",
                 "  bench/generate.sh --threads 1",
+                "  stepslm bench serve --tokenizer /tmp/stepslm-llamacpp/austen-21336.json",
                 "  STEPSLM_LIBTORCH=cu128 ./stepslm bench gpu"})
 public final class BenchCommand implements Runnable {
 

@@ -80,6 +80,21 @@ class BenchCommandsTest {
     }
 
     @Test
+    void serveLoadsTheServerWithConcurrentStreamingClients(@TempDir Path dir) throws IOException {
+        Path source = dir.resolve("a.txt");
+        Files.writeString(source, "ROMEO: It is a truth universally acknowledged. ".repeat(200));
+        Path tokenizer = dir.resolve("tokenizer.json");
+        new BpeTrainer(BpeTrainerConfig.gpt2(300)).train(List.of(source)).tokenizer().save(tokenizer);
+        Run r = bench("serve", "--tokenizer", tokenizer.toString(), "--clients", "1,2", "--requests", "1",
+                "--tokens", "4", "--threads", "1");
+        assertEquals(0, r.exit(), r.err() + r.out());
+        assertTrue(r.out().startsWith("stepslm bench serve: "), r.out());
+        // clients, requests, wall s, req/s, tok/s, TTFT p50/p99, ITL p50/p99, scaling
+        assertEquals(1, r.count(" +2 +2 +\\d+\\.\\d +\\d+\\.\\d\\d +\\d+\\.\\d( +\\d+\\.\\d){4} +\\d+\\.\\d\\dx"),
+                r.out());
+    }
+
+    @Test
     void generateTimesEachModelEarlyAndLateAndRefusesAPeerFolderWithoutTheScript(@TempDir Path dir)
             throws IOException {
         Path source = dir.resolve("src");
