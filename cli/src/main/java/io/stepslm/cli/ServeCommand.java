@@ -33,7 +33,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     TrainedModel.Options run;
 
-    @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE}; 0.0.0.0 exposes it to the network).")
+    @Option(names = "--host",
+            description = "Address to bind (default: ${DEFAULT-VALUE}; 0.0.0.0 exposes it to the network).")
     String host = "127.0.0.1";
 
     @Option(names = "--port", description = "TCP port; 0 = any free port (default: ${DEFAULT-VALUE}).")
@@ -59,7 +60,8 @@ public final class ServeCommand implements Callable<Integer> {
             + "generation, stop (default: a 'User: ... / Assistant: ...' transcript).")
     Path chatTemplate;
 
-    @Option(names = "--grace", description = "Seconds running generations may finish on shutdown (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--grace",
+            description = "Seconds running generations may finish on shutdown (default: ${DEFAULT-VALUE}).")
     int graceSeconds = 5;
 
     @Override
