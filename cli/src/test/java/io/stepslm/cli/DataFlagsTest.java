@@ -67,7 +67,7 @@ class DataFlagsTest {
         // the bad input, and what the one-line message must say about it
         List<List<String>> cases = List.of(List.of(jsonl.toString(), "e.jsonl line 1 has no field \"text\""),
                 List.of(binary.toString(), "b.txt: not UTF-8 text"),
-                List.of(cut.toString(), "cut.txt.gz: the gz data is corrupt or truncated"));
+                List.of(cut.toString(), "cut.txt.gz: truncated or corrupt gzip stream"));
         Path tok = dir.resolve("char.json");
         CharTokenizer.fromText("some text{}\":body").save(tok);
         Pattern flag = Pattern.compile("--[a-z][a-z-]*");

@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.apache.commons.compress.compressors.CompressorException;
+import org.apache.commons.compress.compressors.CompressorStreamFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -51,6 +53,19 @@ class ErrorMessagesTest {
         Path tensors = run.resolve("checkpoints/step-000002/optimizer.ndlist");
         Files.write(tensors, Arrays.copyOf(Files.readAllBytes(tensors), 100));
         Files.writeString(dir.resolve("fraction.json"), "{\"width\": 1.5}");
+        cut(CompressorStreamFactory.ZSTANDARD, "cut.txt.zst");
+        cut(CompressorStreamFactory.XZ, "cut.txt.xz");
+    }
+
+    /** The corpus compressed with {@code compressor}, cut in half. */
+    private static void cut(String compressor, String name) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (var out = new CompressorStreamFactory().createCompressorOutputStream(compressor, bytes)) {
+            out.write(Files.readAllBytes(corpus));
+        } catch (CompressorException e) {
+            throw new IOException(e);
+        }
+        Files.write(dir.resolve(name), Arrays.copyOf(bytes.toByteArray(), bytes.size() / 2));
     }
 
     static Stream<Arguments> failures() {
@@ -67,6 +82,12 @@ class ErrorMessagesTest {
                         "train", "--char", "--data", "@missing.txt", "--out", "@notes.txt"),
                 row("train: --out under a file", List.of("which is a file", "--out"),
                         "train", "--char", "--data", "@missing.txt", "--out", "@notes.txt/run"),
+                row("data prepare: a cut zstd stream", List.of("cut.txt.zst: truncated or corrupt zstd stream",
+                        "--on-error skip"),
+                        "data", "prepare", "--input", "@cut.txt.zst", "--tokenizer",
+                                "@run/checkpoints/step-000002/tokenizer.json", "--out", "@prepared", "--quiet"),
+                row("train: a cut xz stream", List.of("cut.txt.xz: truncated or corrupt xz stream", "--on-error skip"),
+                        "train", "--char", "--input", "@cut.txt.xz", "--out", "@fresh"),
                 row("train: a fractional model size", List.of("fraction.json",
                         "width is 1.5, but it must be a whole number"),
                         "train", "--char", "--data", "@austen.txt", "--model-config", "@fraction.json", "--out",

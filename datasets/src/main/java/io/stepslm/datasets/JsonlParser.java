@@ -43,7 +43,7 @@ record JsonlParser(String entry, EntryText text, SourceStats stats, SourceSpec s
                     }
                 }
             } catch (JsonParseException | IllegalStateException | StackOverflowError ex) {
-                problem = "is not valid JSON (" + ex.getMessage() + ")";
+                problem = "is not valid JSON (" + PlainMessage.of(ex) + ")";
             }
             if (spec.onError() == OnError.FAIL) {
                 throw new SourceFile.BadInput(where + " " + problem

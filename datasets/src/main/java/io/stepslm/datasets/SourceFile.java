@@ -104,12 +104,13 @@ final class SourceFile implements Closeable {
         if (e instanceof BadInput) {
             throw e;
         }
-        String what = path + ": the " + stream.kind() + " data is corrupt or truncated near byte " + stream.bytesRead()
+        String detail = PlainMessage.of(e);
+        String what = path + ": truncated or corrupt " + stream.kind() + " stream near byte " + stream.bytesRead()
                 + " of the file" + (text != null ? " (text line " + (text.line() + 1)
-                + (stream.isTar() ? " of " + entryName : "") + ")" : "") + ": " + e;
+                + (stream.isTar() ? " of " + entryName : "") + ")" : "") + (detail.isEmpty() ? "" : ": " + detail);
         if (spec.onError() == OnError.FAIL) {
-            throw new BadInput(what + ". Re-create or re-download the file, or pass --on-error skip to keep what was "
-                    + "read before the damage", e);
+            throw new BadInput(what + "; re-create or re-download " + path + ", or pass --on-error skip to keep what "
+                    + "was read before the damage", e);
         }
         stats.addSkipped(what + "; the rest of the file was skipped");
         if (text != null) {

@@ -101,9 +101,22 @@ final class SourceStream implements Closeable {
         return compression.isEmpty() ? (tar != null ? "tar" : "none") : compression + (tar != null ? "+tar" : "");
     }
 
-    /** For messages about damage: file, tar, gzip, gzip+tar, ... */
+    /** For messages about damage, as users name the formats: gzip, bzip2, xz, zstd, tar, tar.gz, tar.zst, ... */
     String kind() {
-        return compression.isEmpty() && tar == null ? "file" : compression();
+        String name = switch (compression) {
+            case CompressorStreamFactory.GZIP -> "gzip";
+            default -> compression;
+        };
+        String suffix = switch (compression) {
+            case CompressorStreamFactory.GZIP -> "gz";
+            case CompressorStreamFactory.BZIP2 -> "bz2";
+            case CompressorStreamFactory.ZSTANDARD -> "zst";
+            default -> compression;
+        };
+        if (tar != null) {
+            return compression.isEmpty() ? "tar" : "tar." + suffix;
+        }
+        return compression.isEmpty() ? "file" : name;
     }
 
     boolean isTar() {

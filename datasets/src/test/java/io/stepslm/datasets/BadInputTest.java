@@ -14,11 +14,13 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.apache.commons.compress.compressors.CompressorStreamFactory;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Each bad input gives the promised error (file and line or offset) under FAIL, or a count under SKIP. */
@@ -61,7 +63,7 @@ class BadInputTest {
         SourceSpec spec = new SourceSpec(List.of(f.toString(), good.toString()), TextFormat.TEXT_LINES, "text",
                 OnError.FAIL);
         String msg = failure(spec);
-        assertTrue(msg.contains(f.toString()) && msg.contains("corrupt or truncated") && msg.contains("near byte")
+        assertTrue(msg.contains(f.toString()) && msg.contains("truncated or corrupt") && msg.contains("near byte")
                 && msg.contains("--on-error skip"), msg);
 
         Read r = read(spec.withOnError(OnError.SKIP));
@@ -74,7 +76,40 @@ class BadInputTest {
                 || compressor.equals(CompressorStreamFactory.ZSTANDARD);
         assertTrue(s.documents() < 20000 && (!streaming || s.documents() > 0), "lines before the damage are kept: "
                 + s.documents());
-        assertTrue(r.report().table().contains("corrupt or truncated"), r.report().table());
+        assertTrue(r.report().table().contains("truncated or corrupt"), r.report().table());
+    }
+
+    /**
+     * Every compressed or archived format, cut in half: one line naming the file, the format's stream and the fix,
+     * with no Java class name (java.io.EOFException, ZstdIOException) and no library advice (issue 13, item 8).
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"gz, gzip", "bzip2, bzip2", "xz, xz", "zstd, zstd", "tar, tar", "gz+tar, tar.gz",
+            "zstd+tar, tar.zst", "bzip2+tar, bzip2"}) // bzip2 checks its first block before the tar header is seen
+    void aCutStreamIsOnePlainLineNamingTheFileAndTheFormat(String format, String named) throws IOException {
+        byte[] text = bigText().getBytes(StandardCharsets.UTF_8);
+        String[] layers = format.split("\\+");
+        byte[] bytes = format.endsWith("tar") ? Corpora.tar(List.of("docs/a.txt"), List.of(text)) : text;
+        if (!layers[0].equals("tar")) {
+            bytes = Corpora.compress(layers[0], bytes);
+        }
+        Path f = Files.write(dir.resolve("cut." + format), Arrays.copyOf(bytes, bytes.length / 2));
+        String msg = failure(new SourceSpec(List.of(f.toString()), TextFormat.TEXT_LINES, "text", OnError.FAIL));
+        assertTrue(msg.startsWith(f + ": truncated or corrupt " + named + " stream near byte "), msg);
+        assertTrue(msg.contains("re-create or re-download " + f + ", or pass --on-error skip"), msg);
+        assertFalse(msg.contains("\n"), "one line: " + msg);
+        assertFalse(Pattern.compile("\\b(java|org|com)\\.[a-z]+\\.|Exception\\b|https?://").matcher(msg).find(),
+                "no Java class names: " + msg);
+    }
+
+    @Test
+    void aMalformedJsonlLineIsOnePlainLine() throws IOException {
+        Path f = Corpora.write(dir.resolve("m.jsonl"), "{\"text\": \"one\"}\n{\"text\": \"two\n");
+        String msg = failure(SourceSpec.jsonl(List.of(f.toString()), "text"));
+        assertTrue(msg.startsWith(f + " line 2 is not valid JSON ("), msg);
+        assertFalse(msg.contains("\n"), "one line: " + msg);
+        assertFalse(Pattern.compile("\\b(java|org|com)\\.[a-z]+\\.|Exception\\b|https?://").matcher(msg).find(),
+                "no Java class names or Gson's troubleshooting link: " + msg);
     }
 
     @Test
