@@ -44,9 +44,9 @@ public final class DataOptions {
     @Option(names = "--json-field", hidden = true, paramLabel = "NAME", description = "Alias of --field.")
     String jsonFieldAlias;
 
-    @Option(names = "--on-error", defaultValue = "fail", paramLabel = "POLICY",
+    @Option(names = "--on-error", paramLabel = "POLICY",
             description = "fail (stop naming the file and line or offset) or skip (skip and count) on corrupt or "
-                    + "truncated files, non-text tar entries and bad JSONL lines (default: ${DEFAULT-VALUE}). Invalid "
+                    + "truncated files, non-text tar entries and bad JSONL lines (default: fail). Invalid "
                     + "UTF-8 is always repaired and counted; empty files are always skipped and counted.")
     String onError;
 
@@ -107,8 +107,9 @@ public final class DataOptions {
         };
     }
 
+    /** fail or skip; null (--on-error not given) is fail. */
     static OnError onErrorPolicy(String name) {
-        return switch (name.toLowerCase(Locale.ROOT)) {
+        return switch (name == null ? "fail" : name.toLowerCase(Locale.ROOT)) {
             case "fail" -> OnError.FAIL;
             case "skip" -> OnError.SKIP;
             default -> throw new IllegalArgumentException("unknown --on-error '" + name + "': use fail or skip");

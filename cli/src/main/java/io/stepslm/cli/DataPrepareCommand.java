@@ -77,6 +77,7 @@ public final class DataPrepareCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter w = spec.commandLine().getOut();
+        ShardWriter.removeStale(out).forEach(w::println); // what a killed data prepare into --out left beside it
         Tokenizer tok = TokenizerFiles.load(tokenizer);
         PrepareConfig config = new PrepareConfig(split.split(), threads, shardTokens, force);
         SourceSpec source = data.sourceSpec(List.of(), w::println);

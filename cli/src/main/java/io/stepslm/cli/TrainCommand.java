@@ -11,7 +11,9 @@ import io.stepslm.datasets.Documents;
 import io.stepslm.datasets.LoaderState;
 import io.stepslm.datasets.Manifest;
 import io.stepslm.datasets.ShardDataset;
+import io.stepslm.datasets.SourceSpec;
 import io.stepslm.datasets.Split;
+import io.stepslm.datasets.TextFormat;
 import io.stepslm.datasets.WindowSource;
 import io.stepslm.machine.CpuThreads;
 import io.stepslm.machine.DeviceSetting;
@@ -26,6 +28,7 @@ import io.stepslm.tokenizer.CharTokenizer;
 import io.stepslm.tokenizer.Tokenizer;
 import io.stepslm.tokenizer.TokenizerFiles;
 import io.stepslm.train.CheckpointFolder;
+import io.stepslm.train.RunData;
 import io.stepslm.train.RunFolder;
 import io.stepslm.train.RunLock;
 import io.stepslm.train.TokenCorpus;
@@ -46,7 +49,9 @@ import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code stepslm train}: trains a model on text files (or the built-in corpus) with checkpoints and a report. */
 @Command(
@@ -75,8 +80,8 @@ public final class TrainCommand implements Callable<Integer> {
     Path shards;
 
     @Option(names = "--val-fraction", description = "Last fraction of the token stream held out for validation "
-            + "(default: ${DEFAULT-VALUE}, nanoGPT).")
-    double valFraction = 0.1;
+            + "(default: 0.1, nanoGPT).")
+    Double valFraction;
 
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "A tokenizer.json (stepslm BPE, HuggingFace or "
             + "char).")
@@ -121,13 +126,19 @@ public final class TrainCommand implements Callable<Integer> {
     /** nanoGPT's estimate_mfu reference: an A100's dense BF16 peak. */
     static final double A100_BF16_TFLOPS = 312;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Run folder: checkpoints/, metrics.jsonl, report.html "
-            + "(default: ${DEFAULT-VALUE}).")
-    Path out = Path.of("runs/train");
+    @Option(names = "--out", paramLabel = "DIR", description = "Run folder: checkpoints/, metrics.jsonl, report.html, "
+            + "data.json (default: runs/train). With --resume: a new run folder continuing from that checkpoint.")
+    Path out;
+
+    static final Path DEFAULT_OUT = Path.of("runs/train");
 
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue a run folder (its newest checkpoint) or "
-            + "one checkpoint folder exactly.")
+            + "one checkpoint folder exactly, on the data the run stored in data.json, in the run folder the "
+            + "checkpoint belongs to (or in --out).")
     Path resume;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--device", description = "cpu, gpu, gpu:N, or gpu:0,1,... for data parallel over several GPUs "
             + "(default: ${DEFAULT-VALUE}).")
@@ -192,11 +203,26 @@ public final class TrainCommand implements Callable<Integer> {
             return 0;
         }
         int threadCount = new CpuThreads(threads == null ? 0 : threads).apply();
-        Path runDir = checkpoint == null ? out : RunFolder.runOf(checkpoint);
+        Path sourceRun = checkpoint == null ? null : RunFolder.runOf(checkpoint);
+        Path runDir = runFolder(checkpoint, sourceRun);
+        boolean newRun = checkpoint == null || !runDir.toAbsolutePath().normalize().equals(sourceRun);
         RunFolder.requireWritableFolder(runDir); // a file or unwritable --out: say so before creating the lock
         runLock = RunLock.acquire(runDir); // two processes on one run folder would overwrite each other's work
-        if (checkpoint == null) {
+        if (newRun) {
             RunFolder.requireNew(runDir); // under the lock: no other process starts a run here now
+            String setAside = RunFolder.setAside(runDir);
+            if (!setAside.isEmpty()) {
+                log.println(setAside);
+            }
+        }
+        if (checkpoint != null) {
+            log.println("resume: " + checkpoint + ", continuing in " + (newRun ? "the new run folder " + runDir
+                    + " (--out" + (sourceRun != null ? "; " + sourceRun + " stays as it is)" : ")")
+                    : "its run folder " + runDir));
+        }
+        RunData runData = checkpoint == null ? dataFlags(log::println, false) : resumedData(sourceRun, log);
+        if (newRun) {
+            runData.write(runDir); // what --resume of this run reads back
         }
         log.println("train config (" + (checkpoint == null ? "preset " + preset : "from " + checkpoint) + "):");
         log.println(config.toJson());
@@ -204,24 +230,22 @@ public final class TrainCommand implements Callable<Integer> {
         Tokenizer tokenizer = checkpoint != null ? TokenizerFiles.load(checkpoint.resolve(CheckpointFolder.TOKENIZER))
                 : null;
         Data source;
-        if (shards != null) {
-            if (!data.inputs(List.of()).isEmpty()) {
-                throw new IllegalArgumentException("give either --shards DIR or --input files, not both");
-            }
+        if (runData.shards() != null) {
             if (tokenizer == null) {
-                if (tokenizerFile == null) {
-                    throw new IllegalArgumentException("--shards needs the tokenizer the dataset was prepared with: "
-                            + "add --tokenizer FILE");
-                }
-                tokenizer = TokenizerFiles.load(tokenizerFile);
+                tokenizer = TokenizerFiles.load(Path.of(runData.tokenizer()));
             }
-            source = Data.shards(ShardDataset.open(shards, tokenizer), config);
+            source = Data.shards(ShardDataset.open(Path.of(runData.shards()), tokenizer), config);
         } else {
-            List<Document> documents = readDocuments(data, List.of(), log::println);
+            List<Document> documents = runData.inputs().isEmpty() ? builtinCorpus()
+                    : read(new SourceSpec(runData.inputs(), DataOptions.textFormat(runData.format()),
+                            runData.field() != null ? runData.field() : SourceSpec.DEFAULT_JSON_FIELD,
+                            DataOptions.onErrorPolicy(runData.onError())), log::println);
             if (tokenizer == null) {
-                tokenizer = loadOrBuildTokenizer(tokenizerFile, charLevel, documents);
+                tokenizer = runData.charLevel()
+                        ? CharTokenizer.fromTexts(documents.stream().map(Document::text).iterator())
+                        : TokenizerFiles.load(Path.of(runData.tokenizer()));
             }
-            source = Data.memory(TokenCorpus.split(documents.iterator(), tokenizer, valFraction), config);
+            source = Data.memory(TokenCorpus.split(documents.iterator(), tokenizer, runData.valFraction()), config);
         }
         log.printf(Locale.ROOT, "data: %s, vocabulary %d%n", source.description(), tokenizer.vocabSize());
 
@@ -275,7 +299,6 @@ public final class TrainCommand implements Callable<Integer> {
                 if (checkpoint != null) {
                     trainer.restore(checkpoint);
                     start = LoaderState.fromJson(trainer.loaderState());
-                    log.println("resumed from " + checkpoint);
                 }
                 trainer.afterEachEvaluation(TrainingReport.atEachEvaluation(runDir, config));
                 Trainer.Result r;
@@ -288,6 +311,122 @@ public final class TrainCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * Where the run goes: --out for a new run; with --resume, the run folder the checkpoint belongs to, or --out
+     * when given (a new run folder seeded from the checkpoint).
+     */
+    private Path runFolder(Path checkpoint, Path sourceRun) {
+        if (checkpoint == null || out != null) {
+            return out != null ? out : DEFAULT_OUT;
+        }
+        if (sourceRun == null) {
+            throw new IllegalArgumentException("the checkpoint " + checkpoint + " is not inside a run folder (<run>/"
+                    + RunFolder.CHECKPOINTS + "/<name>): pass --out DIR for the run that continues from it");
+        }
+        return sourceRun;
+    }
+
+    private boolean given(String flag) {
+        return spec != null && spec.commandLine().getParseResult() != null
+                && spec.commandLine().getParseResult().hasMatchedOption(flag);
+    }
+
+    private static String absolute(Path p) {
+        return p == null ? null : p.toAbsolutePath().normalize().toString();
+    }
+
+    private List<String> absoluteInputs() {
+        return data.inputs(List.of()).stream().map(i -> absolute(Path.of(i))).toList();
+    }
+
+    /** The data flags of a new run, checked and with absolute paths, as {@link RunData#write} stores them. */
+    private RunData dataFlags(Consumer<String> log, boolean tokenizerInCheckpoint) throws IOException {
+        double fraction = valFraction != null ? valFraction : 0.1;
+        if (shards != null) {
+            if (!data.inputs(List.of()).isEmpty()) {
+                throw new IllegalArgumentException("give either --shards DIR or --input files, not both");
+            }
+            if (tokenizerFile == null) {
+                throw new IllegalArgumentException("--shards needs the tokenizer the dataset was prepared with: "
+                        + "add --tokenizer FILE");
+            }
+            return new RunData(List.of(), null, null, "fail", absolute(shards), absolute(tokenizerFile), false,
+                    fraction);
+        }
+        if (tokenizerFile != null && charLevel) {
+            throw new IllegalArgumentException("give either --tokenizer FILE or --char, not both");
+        }
+        if (tokenizerFile == null && !charLevel && !tokenizerInCheckpoint) {
+            throw new IllegalArgumentException("no tokenizer: pass --tokenizer tokenizer.json (see 'stepslm tokenizer "
+                    + "train') or --char for a character-level vocabulary built from the data");
+        }
+        if (data.inputs(List.of()).isEmpty()) {
+            return new RunData(List.of(), null, null, "fail", null, absolute(tokenizerFile), charLevel, fraction);
+        }
+        SourceSpec s = data.sourceSpec(List.of(), log); // the format by the file names when --format is not given
+        return new RunData(absoluteInputs(), DataOptions.formatName(s.format()),
+                s.format() == TextFormat.JSONL ? s.jsonField() : null, s.onError().name().toLowerCase(Locale.ROOT),
+                null, absolute(tokenizerFile), charLevel, fraction);
+    }
+
+    /**
+     * The data of a resumed run: what its run folder stored, each data flag given again checked against it; a run
+     * without {@link RunData#FILE} (an older stepslm, or a checkpoint outside a run folder) takes the flags.
+     */
+    private RunData resumedData(Path sourceRun, PrintStream log) throws IOException {
+        RunData stored = sourceRun == null ? null : RunData.read(sourceRun);
+        if (stored == null) {
+            boolean anyText = !data.inputs(List.of()).isEmpty();
+            RunData flags = shards != null || anyText || tokenizerFile != null || charLevel
+                    ? dataFlags(log::println, true) : new RunData(List.of(), null, null, "fail", null, null, true,
+                    valFraction != null ? valFraction : 0.1);
+            log.println("data: from the flags (" + (sourceRun == null ? "the checkpoint is outside a run folder"
+                    : sourceRun.resolve(RunData.FILE) + " does not exist") + "): " + flags.describe());
+            return flags;
+        }
+        Path file = sourceRun.resolve(RunData.FILE);
+        String fix = " to resume on the run's own data, or start a new run with --out";
+        for (String flag : List.of("--input", "--data")) {
+            if (given(flag)) {
+                requireSame(flag, absoluteInputs(), stored.inputs(), file, fix);
+            }
+        }
+        if (given("--shards")) {
+            requireSame("--shards", absolute(shards), stored.shards(), file, fix);
+        }
+        if (given("--format")) {
+            requireSame("--format", DataOptions.formatName(DataOptions.textFormat(data.format)), stored.format(), file,
+                    fix);
+        }
+        if (given("--field") || given("--json-field")) {
+            requireSame(given("--field") ? "--field" : "--json-field", data.field != null ? data.field
+                    : data.jsonFieldAlias, stored.field(), file, fix);
+        }
+        if (given("--on-error")) {
+            requireSame("--on-error", DataOptions.onErrorPolicy(data.onError).name().toLowerCase(Locale.ROOT),
+                    stored.onError(), file, fix);
+        }
+        if (given("--tokenizer")) {
+            requireSame("--tokenizer", absolute(tokenizerFile), stored.tokenizer(), file, fix);
+        }
+        if (given("--char")) {
+            requireSame("--char", charLevel, stored.charLevel(), file, fix);
+        }
+        if (given("--val-fraction")) {
+            requireSame("--val-fraction", valFraction, stored.valFraction(), file, fix);
+        }
+        log.println("data: from the run folder (" + file + "): " + stored.describe());
+        return stored;
+    }
+
+    private static void requireSame(String flag, Object given, Object stored, Path file, String fix) {
+        if (!java.util.Objects.equals(given, stored)) {
+            throw new IllegalArgumentException(flag + " " + given + " does not match the data this run was trained on: "
+                    + file + " holds " + (stored == null ? "no " + flag : flag + " " + stored) + "; drop " + flag
+                    + fix);
+        }
     }
 
     /** --positions, --norm and --mlp as model config keys (only the flags given). */
@@ -464,35 +603,24 @@ public final class TrainCommand implements Callable<Integer> {
      * whose text was repaired or skipped in part are reported to {@code warn}, one line each.
      */
     static List<Document> readDocuments(DataOptions data, List<String> more, Consumer<String> warn) throws IOException {
+        return data.inputs(more).isEmpty() ? builtinCorpus() : read(data.sourceSpec(more, warn), warn);
+    }
+
+    private static List<Document> builtinCorpus() {
+        return new ArrayList<>(List.of(new Document(BuiltinCorpus.NAME, BuiltinCorpus.text())));
+    }
+
+    /** The documents of {@code spec}, with repairs and skips reported to {@code warn}. */
+    static List<Document> read(SourceSpec spec, Consumer<String> warn) throws IOException {
         List<Document> docs = new ArrayList<>();
-        List<String> inputs = data.inputs(more);
-        if (inputs.isEmpty()) {
-            docs.add(new Document(BuiltinCorpus.NAME, BuiltinCorpus.text()));
-            return docs;
-        }
-        try (Documents d = Documents.open(data.sourceSpec(more, warn))) {
+        try (Documents d = Documents.open(spec)) {
             d.forEachRemaining(docs::add);
             DataOptions.printRepairs(d.report(), warn);
         }
         if (docs.isEmpty()) {
-            throw new IllegalArgumentException("the inputs " + inputs + " hold no text: give non-empty files (for JSON "
-                    + "Lines, name the text's field with --field)");
+            throw new IllegalArgumentException("the inputs " + spec.inputs() + " hold no text: give non-empty files "
+                    + "(for JSON Lines, name the text's field with --field)");
         }
         return docs;
-    }
-
-    static Tokenizer loadOrBuildTokenizer(Path file, boolean charLevel, List<Document> documents) throws IOException {
-        if (file != null && charLevel) {
-            throw new IllegalArgumentException("give either --tokenizer FILE or --char, not both");
-        }
-        if (file != null) {
-            return TokenizerFiles.load(file);
-        }
-        if (!charLevel) {
-            throw new IllegalArgumentException("no tokenizer: pass --tokenizer tokenizer.json (see 'stepslm tokenizer "
-                    + "train') or --char "
-                    + "for a character-level vocabulary built from the data");
-        }
-        return CharTokenizer.fromTexts(documents.stream().map(Document::text).iterator());
     }
 }

@@ -58,7 +58,7 @@ final class TrainedModel implements AutoCloseable {
      * libtorch's count). The seed drives nothing but dropout, which inference never runs.
      */
     static TrainedModel open(Options options, int defaultThreads) throws IOException {
-        Path dir = RunFolder.resolveForInference(options.checkpoint);
+        Path dir = RunFolder.resolveForInference(options.checkpoint, System.err::println); // stdout may be --json
         new CpuThreads(options.threads == null ? defaultThreads : options.threads).apply();
         Tokenizer tokenizer = TokenizerFiles.load(dir.resolve(CheckpointFolder.TOKENIZER));
         Device device = TrainCommand.parseDevice(options.device);

@@ -47,4 +47,38 @@ class DataCommandTest {
         CliRun badFormat = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "xml", "--tokenizer", tok.toString(), "--out", dir.resolve("x").toString());
         assertTrue(badFormat.exit() != 0 && badFormat.err().contains("unknown --format 'xml'"), badFormat.err());
     }
+
+    /**
+     * A data prepare killed with kill -9 leaves its temporary folder (as big as the dataset) beside --out; the next
+     * data prepare into that --out removes it and says so, and puts back a dataset that a killed --force replacement
+     * had set aside (issue 13, item 5).
+     */
+    @Test
+    void theLeftoversOfAKilledPrepareAreRemovedByTheNext(@TempDir Path dir) throws Exception {
+        Path corpus = Files.writeString(dir.resolve("c.txt"), "a truth universally acknowledged\n\nsecond");
+        Path tok = dir.resolve("char.json");
+        CharTokenizer.fromText(Files.readString(corpus)).save(tok);
+        Path out = dir.resolve("ds");
+        // pid 999999999 is above Linux's pid_max (4194304): that process is surely gone
+        Path dead = Files.createDirectories(dir.resolve(".ds.tmp-999999999-k1ll3d"));
+        Files.write(dead.resolve("train_000000.bin"), new byte[4096]);
+        Path live = Files.createDirectories(dir.resolve(".ds.tmp-" + ProcessHandle.current().parent().orElseThrow()
+                .pid() + "-busy")); // a prepare of a process that still runs is left alone
+        CliRun ok = CliRun.of("data", "prepare", "--input", corpus.toString(), "--tokenizer", tok.toString(), "--out",
+                out.toString(), "--quiet");
+        assertEquals(0, ok.exit(), ok.err());
+        assertTrue(ok.out().contains("removed " + dead + ", left by an earlier data prepare that did not finish"),
+                ok.out());
+        assertFalse(Files.exists(dead));
+        assertTrue(Files.exists(live));
+
+        // killed between the two renames of --force: only the set-aside copy of the old dataset exists
+        Path aside = dir.resolve(".ds.tmp-999999999-f0rc3.old");
+        Files.move(out, aside);
+        Files.createDirectories(dir.resolve(".ds.tmp-999999999-f0rc3"));
+        assertEquals(java.util.List.of("restored " + out + " from " + aside + " (an earlier --force replacement was "
+                + "killed between its two renames)", "removed " + dir.resolve(".ds.tmp-999999999-f0rc3") + ", left by "
+                + "an earlier data prepare that did not finish"), io.stepslm.datasets.ShardWriter.removeStale(out));
+        assertTrue(Files.exists(out.resolve("manifest.json")), "the old dataset is back");
+    }
 }

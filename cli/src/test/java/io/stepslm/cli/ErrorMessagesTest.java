@@ -76,8 +76,7 @@ class ErrorMessagesTest {
                                 "--input", "@latin1.txt"),
                 row("train: truncated optimizer.ndlist", List.of("optimizer.ndlist is truncated or corrupt",
                         "--resume"),
-                        "train", "--char", "--data", "@austen.txt", "--resume", "@run", "--max-steps", "4",
-                                "--threads", "1"),
+                        "train", "--resume", "@run", "--max-steps", "4", "--threads", "1"),
                 row("train: --out is a file, checked before the data is read", List.of("notes.txt is a file", "--out"),
                         "train", "--char", "--data", "@missing.txt", "--out", "@notes.txt"),
                 row("train: --out under a file", List.of("which is a file", "--out"),
@@ -138,6 +137,19 @@ class ErrorMessagesTest {
             cl = sub;
         }
         return cl;
+    }
+
+    /** What {@code invocation} printed to System.out (training prints its log there), asserting nothing. */
+    static String printed(Runnable invocation) {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        try {
+            invocation.run();
+        } finally {
+            System.setOut(saved);
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
     }
 
     /** Runs with System.out captured: training prints its progress there. */

@@ -52,12 +52,9 @@ final class KilledRun {
                 progressed++;
             }
             lastCheckpoint = checkpoint;
-            // Until a run has its first checkpoint there is nothing to resume: start afresh (issue 13, item 4)
+            // Until a run has its first checkpoint there is nothing to resume: start afresh in the same folder
             List<String> where = checkpoint < 0 ? List.of("--out", run.toString()) : List.of("--resume",
                     run.toString());
-            if (checkpoint < 0) {
-                deleteRecursively(run);
-            }
             try (ChildProcess c = child(args, where)) {
                 if (k == kills) {
                     int exit = c.waitFor(CHILD_LIMIT);
@@ -120,9 +117,5 @@ final class KilledRun {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
-    }
-
-    private static void deleteRecursively(Path p) throws IOException {
-        io.stepslm.files.AtomicFiles.deleteRecursively(p);
     }
 }

@@ -166,8 +166,9 @@ public final class ShardWriter implements Closeable {
         }
         Path parent = out.getParent();
         Files.createDirectories(parent);
-        // createDirectory, not createTempDirectory: that one is 0700, and the renamed dataset folder kept it
-        Path tmp = Files.createDirectory(parent.resolve("." + out.getFileName() + ".tmp-"
+        // createDirectory, not createTempDirectory: that one is 0700, and the renamed dataset folder kept it. The
+        // pid in the name tells a later run whether the process that wrote it is still alive (see removeStale).
+        Path tmp = Files.createDirectory(parent.resolve(tmpPrefix(out) + ProcessHandle.current().pid() + "-"
                 + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36)));
         boolean ok = false;
         Map<Split.Part, ShardWriter> writers = new EnumMap<>(Split.Part.class);
@@ -238,6 +239,51 @@ public final class ShardWriter implements Closeable {
                 AtomicFiles.deleteRecursively(tmp);
             }
         }
+    }
+
+    private static String tmpPrefix(Path out) {
+        return "." + out.getFileName() + ".tmp-";
+    }
+
+    /**
+     * Cleans what a killed {@link #prepare} into {@code outDir} left beside it: its temporary folders (as large as
+     * the dataset) are deleted unless the process named in them still runs, and a dataset set aside by a
+     * {@code --force} replacement killed between its two renames is put back first. Returns one line per action.
+     */
+    public static List<String> removeStale(Path outDir) throws IOException {
+        Path out = outDir.toAbsolutePath().normalize();
+        List<String> done = new ArrayList<>();
+        if (out.getParent() == null || !Files.isDirectory(out.getParent())) {
+            return done;
+        }
+        List<Path> leftovers = new ArrayList<>();
+        try (var s = Files.newDirectoryStream(out.getParent(), tmpPrefix(out) + "*")) {
+            s.forEach(leftovers::add);
+        }
+        leftovers.removeIf(p -> writerIsAlive(p.getFileName().toString().substring(tmpPrefix(out).length())));
+        leftovers.sort(null);
+        for (Path p : leftovers) {
+            String name = p.getFileName().toString();
+            if (name.endsWith(".old") && AtomicFiles.restoreAside(p.resolveSibling(name.replaceFirst("\\.old$", "")),
+                    out)) {
+                done.add("restored " + out + " from " + p + " (an earlier --force replacement was killed between "
+                        + "its two renames)");
+            }
+        }
+        for (Path p : leftovers) {
+            if (Files.exists(p)) {
+                AtomicFiles.deleteRecursively(p);
+                done.add("removed " + p + ", left by an earlier data prepare that did not finish");
+            }
+        }
+        return done;
+    }
+
+    /** Whether the temporary folder named {@code <pid>-<random>} belongs to another process that still runs. */
+    private static boolean writerIsAlive(String pidAndRandom) {
+        String pid = pidAndRandom.contains("-") ? pidAndRandom.substring(0, pidAndRandom.indexOf('-')) : "";
+        return pid.matches("\\d{1,18}") && Long.parseLong(pid) != ProcessHandle.current().pid()
+                && ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false);
     }
 
     /** Reads the pieces for the pipeline, each tagged with its document's part of the split. */

@@ -101,6 +101,20 @@ public final class AtomicFiles {
         deleteRecursively(aside);
     }
 
+    /**
+     * Undoes the gap of a {@link #replaceDirectory} killed between its two renames: when {@code target} is missing
+     * and the set-aside copy ({@code staged} + ".old") exists, that complete old folder is renamed back to {@code
+     * target}. Returns whether it was. Call it before deleting leftover staged folders, or the only copy goes too.
+     */
+    public static boolean restoreAside(Path staged, Path target) throws IOException {
+        Path aside = staged.resolveSibling(staged.getFileName() + ".old");
+        if (Files.exists(target) || !Files.isDirectory(aside)) {
+            return false;
+        }
+        move(aside, target);
+        return true;
+    }
+
     /** Deletes {@code path} and, if it is a folder, everything below it; nothing happens if it does not exist. */
     public static void deleteRecursively(Path path) throws IOException {
         if (!Files.exists(path)) {

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
+import java.util.function.Consumer;
 
 /**
  * The folder of one training run (what {@code stepslm train --out} names); its layout is known here alone:
@@ -29,6 +29,8 @@ public final class RunFolder {
     public static final String BEST = "best";
     private static final String PREFIX = "step-";
     private static final String TMP = ".tmp-";
+    /** The metrics of a run that ended before its first checkpoint, set aside when a new run starts in its folder. */
+    public static final String STALE_METRICS = "stale-metrics.jsonl";
 
     /** Writes the content of one checkpoint into the (empty, temporary) folder it is given. */
     @FunctionalInterface
@@ -38,17 +40,38 @@ public final class RunFolder {
 
     private final Path dir;
     private final Path checkpoints;
+    private final List<String> recovered = new ArrayList<>();
 
-    /** Opens (creating it if needed) the run folder {@code dir} for writing checkpoints. */
+    /**
+     * Opens (creating it if needed) the run folder {@code dir} for writing checkpoints, under the run's lock
+     * ({@link RunLock}): a checkpoint whose replacement was killed between its two renames (only the set-aside copy
+     * {@code .tmp-best.old} exists) is put back under its name, then the other leftovers of killed saves are deleted.
+     */
     public RunFolder(Path dir) throws IOException {
         this.dir = dir;
         this.checkpoints = dir.resolve(CHECKPOINTS);
         Files.createDirectories(checkpoints);
+        List<Path> leftovers = new ArrayList<>();
         try (DirectoryStream<Path> s = Files.newDirectoryStream(checkpoints, TMP + "*")) {
-            for (Path leftover : s) {
-                AtomicFiles.deleteRecursively(leftover);
+            s.forEach(leftovers::add);
+        }
+        for (Path leftover : leftovers) {
+            String name = leftover.getFileName().toString();
+            Path staged = checkpoints.resolve(name.replaceFirst("\\.old$", ""));
+            Path target = checkpoints.resolve(staged.getFileName().toString().substring(TMP.length()));
+            if (name.endsWith(".old") && AtomicFiles.restoreAside(staged, target)) {
+                recovered.add("restored " + target + " from " + leftover + " (a save was killed between its two "
+                        + "renames)");
             }
         }
+        for (Path leftover : leftovers) {
+            AtomicFiles.deleteRecursively(leftover);
+        }
+    }
+
+    /** One line per checkpoint that opening the folder put back (for the log; usually none). */
+    public List<String> recovered() {
+        return List.copyOf(recovered);
     }
 
     public Path dir() {
@@ -102,7 +125,15 @@ public final class RunFolder {
 
     /** Complete step checkpoints, oldest first. */
     public List<Path> stepCheckpoints() throws IOException {
+        return stepCheckpoints(checkpoints);
+    }
+
+    /** The step checkpoints in {@code checkpoints}, oldest first, read without touching anything (no lock held). */
+    private static List<Path> stepCheckpoints(Path checkpoints) throws IOException {
         List<Path> steps = new ArrayList<>();
+        if (!Files.isDirectory(checkpoints)) {
+            return steps;
+        }
         try (DirectoryStream<Path> s = Files.newDirectoryStream(checkpoints, PREFIX + "*")) {
             for (Path p : s) {
                 steps.add(p);
@@ -112,26 +143,39 @@ public final class RunFolder {
         return steps;
     }
 
-    /** The run folder a checkpoint folder of it belongs to ({@code <run>/checkpoints/<name>}). */
+    /**
+     * The run folder a checkpoint folder belongs to ({@code <run>/checkpoints/<name>}), or null when it lies
+     * elsewhere (a copied or downloaded checkpoint: the continued run then needs its own --out).
+     */
     public static Path runOf(Path checkpointFolder) {
-        Path checkpoints = checkpointFolder.getParent();
-        Path run = checkpoints == null ? null : checkpoints.getParent();
-        return run != null ? run : checkpointFolder.toAbsolutePath().getParent().getParent();
+        Path abs = checkpointFolder.toAbsolutePath().normalize();
+        Path parent = abs.getParent();
+        boolean inRun = parent != null && parent.getFileName() != null
+                && parent.getFileName().toString().equals(CHECKPOINTS) && parent.getParent() != null;
+        return inRun ? parent.getParent() : null;
     }
 
     /**
      * The checkpoint folder that {@code --resume path} means: a checkpoint folder itself, or a run folder (its newest
-     * step checkpoint).
+     * step checkpoint, else its {@code best/}). Reads only: the run may be in use by another process (the lock is
+     * taken later), so no leftover is touched here.
      */
     public static Path resolveResume(Path path) throws IOException {
         if (Files.isRegularFile(path.resolve(TrainState.FILE))) {
             return path;
         }
-        if (Files.isDirectory(path.resolve(CHECKPOINTS))) {
-            List<Path> steps = new RunFolder(path).stepCheckpoints();
-            if (!steps.isEmpty()) {
-                return steps.get(steps.size() - 1);
-            }
+        List<Path> steps = stepCheckpoints(path.resolve(CHECKPOINTS));
+        if (!steps.isEmpty()) {
+            return steps.get(steps.size() - 1);
+        }
+        Path best = path.resolve(CHECKPOINTS).resolve(BEST);
+        if (Files.isRegularFile(best.resolve(TrainState.FILE))) {
+            return best;
+        }
+        if (Files.exists(path.resolve(Metrics.FILE)) || Files.exists(path.resolve(RunData.FILE))
+                || Files.isDirectory(path.resolve(CHECKPOINTS))) {
+            throw new IllegalArgumentException("nothing to resume in " + path + ": it holds no checkpoint (the run "
+                    + "ended before its first one was written); start it afresh with --out " + path);
         }
         throw new IOException("no checkpoint to resume in " + path + ": pass a run folder (given to --out) that has "
                 + CHECKPOINTS + "/step-*, or one checkpoint folder containing " + TrainState.FILE);
@@ -139,9 +183,11 @@ public final class RunFolder {
 
     /**
      * The checkpoint folder that inference ({@code eval}, {@code generate}) reads for {@code path}: a checkpoint
-     * folder as is; a run folder: its {@code best/} checkpoint, else its newest step checkpoint.
+     * folder as is; a run folder: its {@code best/} checkpoint, else its newest step checkpoint, which {@code note}
+     * is told in one line (a run without best/ is one that never improved on its first evaluation, or whose best/
+     * was being replaced when it was killed).
      */
-    public static Path resolveForInference(Path path) throws IOException {
+    public static Path resolveForInference(Path path, Consumer<String> note) throws IOException {
         if (Files.isDirectory(path.resolve(CheckpointFolder.MODEL))) {
             return path;
         }
@@ -153,7 +199,15 @@ public final class RunFolder {
             throw new IOException("--checkpoint " + path + " does not exist: pass a run folder given to "
                     + "'stepslm train --out' or a checkpoint folder");
         }
-        return resolveResume(path);
+        List<Path> steps = stepCheckpoints(path.resolve(CHECKPOINTS));
+        if (steps.isEmpty()) {
+            throw new IOException("--checkpoint " + path + " holds no checkpoint (no " + CHECKPOINTS + "/" + BEST
+                    + " or " + CHECKPOINTS + "/step-*): pass a run folder that has one, or a checkpoint folder");
+        }
+        Path newest = steps.get(steps.size() - 1);
+        note.accept("note: " + path + " has no " + CHECKPOINTS + "/" + BEST + "/, so " + newest
+                + " (its newest checkpoint) is used; pass --checkpoint with another folder to choose");
+        return newest;
     }
 
     /** Refuses a run folder that is a file, lies under a file, or cannot be written (it may not exist yet). */
@@ -176,22 +230,33 @@ public final class RunFolder {
     }
 
     /**
-     * Refuses to start a new run in a folder that already holds one: its checkpoints would be pruned in step-name
-     * order together with the new run's, and its metrics mixed with the new ones.
+     * Refuses to start a new run in a folder that already holds one (a complete checkpoint): its checkpoints would
+     * be pruned in step-name order together with the new run's, and its metrics mixed with the new ones. A folder
+     * with metrics but no checkpoint (a run that died before its first one) is not a run: see {@link #setAside}.
      */
     public static void requireNew(Path dir) throws IOException {
         requireWritableFolder(dir);
-        boolean used = Files.exists(dir.resolve(Metrics.FILE));
-        Path checkpoints = dir.resolve(CHECKPOINTS);
-        if (Files.isDirectory(checkpoints)) {
-            try (Stream<Path> s = Files.list(checkpoints)) {
-                used |= s.anyMatch(p -> !p.getFileName().toString().startsWith(TMP));
-            }
-        }
-        if (used) {
+        if (!stepCheckpoints(dir.resolve(CHECKPOINTS)).isEmpty()
+                || Files.isDirectory(dir.resolve(CHECKPOINTS).resolve(BEST))) {
             throw new IllegalArgumentException("the run folder " + dir + " already holds a training run: "
                     + "continue it with --resume " + dir + ", or choose another --out (or delete the folder)");
         }
+    }
+
+    /**
+     * Before a new run starts in {@code dir} (under its lock, after {@link #requireNew}): the metrics of an earlier
+     * run that ended before its first checkpoint are renamed to {@value #STALE_METRICS} (replacing an older such
+     * file), so they neither mix with the new run's nor are lost. Returns the line to log, or "" when there were none.
+     */
+    public static String setAside(Path dir) throws IOException {
+        Path metrics = dir.resolve(Metrics.FILE);
+        if (!Files.exists(metrics)) {
+            return "";
+        }
+        Path stale = dir.resolve(STALE_METRICS);
+        AtomicFiles.move(metrics, stale);
+        return "starting afresh in " + dir + ": it held no checkpoint (an earlier run ended before its first one); "
+                + "its " + Metrics.FILE + " is now " + STALE_METRICS;
     }
 
     /** Deletes a previous run's checkpoints, metrics and report from {@code dir} (the demo replaces its own run). */

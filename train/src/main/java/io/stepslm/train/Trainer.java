@@ -91,6 +91,7 @@ public final class Trainer implements AutoCloseable {
         this.trainStep = new TrainStep(model, config);
         this.schedule = LrSchedule.of(config);
         this.runFolder = new RunFolder(runDir);
+        runFolder.recovered().forEach(log::println);
         this.state = TrainState.start(tokenizer.fingerprint(), trainStep.scaler().state());
     }
 

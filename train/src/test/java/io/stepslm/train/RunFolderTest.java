@@ -79,6 +79,33 @@ class RunFolderTest {
         assertTrue(e.getMessage().contains("no checkpoint to resume"), e.getMessage());
     }
 
+    /**
+     * A kill between the two renames that replace best/ (old best set aside, new one not yet renamed in) leaves the
+     * only copies in {@code .tmp-best.old} and {@code .tmp-best}; opening the run folder puts the old best back (the
+     * one the newest step checkpoint's state knows) instead of deleting both (issue 13, item 5).
+     */
+    @Test
+    void aKillBetweenTheRenamesOfBestLosesNoCopy() throws IOException {
+        RunFolder c = new RunFolder(run);
+        c.saveBest(writing("best at step 10"));
+        Path best = c.checkpoints().resolve("best");
+        Files.move(best, c.checkpoints().resolve(".tmp-best.old"));            // the first rename of the next save
+        Files.createDirectories(c.checkpoints().resolve(".tmp-best"));
+        Files.writeString(c.checkpoints().resolve(".tmp-best/weights.bin"), "best at step 20");
+        RunFolder reopened = new RunFolder(run);
+        assertEquals("best at step 10", Files.readString(best.resolve("weights.bin")));
+        assertEquals(1, reopened.recovered().size(), reopened.recovered().toString());
+        assertTrue(reopened.recovered().get(0).startsWith("restored " + best + " from "), reopened.recovered().get(0));
+        try (var s = Files.list(c.checkpoints())) {
+            assertFalse(s.anyMatch(p -> p.getFileName().toString().startsWith(".tmp")), "the leftovers are gone");
+        }
+        // killed after both renames, before the old copy was deleted: the new best stays, the old copy goes
+        Files.createDirectories(c.checkpoints().resolve(".tmp-best.old"));
+        assertTrue(new RunFolder(run).recovered().isEmpty());
+        assertEquals("best at step 10", Files.readString(best.resolve("weights.bin")));
+        assertFalse(Files.exists(c.checkpoints().resolve(".tmp-best.old")));
+    }
+
     @Test
     void metricsAndReportAreWritten() throws IOException {
         try (Metrics m = Metrics.open(run)) {
