@@ -179,7 +179,8 @@ public final class ServeBenchCommand implements Callable<Integer> {
 
     /** One streaming completion, timed from the send; bounded by the client's timeout. */
     private static Sample request(HttpClient http, String base, long seed, int maxTokens) throws Exception {
-        String body = "{\"prompt\": \"ROMEO:\", \"max_tokens\": " + maxTokens + ", \"temperature\": 0.8, \"top_k\": 40, "
+        String body = "{\"prompt\": \"ROMEO:\", \"max_tokens\": " + maxTokens
+                + ", \"temperature\": 0.8, \"top_k\": 40, "
                 + "\"top_p\": 0.95, \"seed\": " + seed + ", \"ignore_eos\": true, \"stream\": true, "
                 + "\"stream_options\": {\"include_usage\": true}}";
         long sent = System.nanoTime();

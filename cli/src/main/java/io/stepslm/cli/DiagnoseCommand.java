@@ -112,7 +112,8 @@ public final class DiagnoseCommand implements Callable<Integer> {
     /** {@code <run>/diagnose-<checkpoint>} for a checkpoint of a run folder, else {@code <checkpoint>/diagnose}. */
     static Path defaultOut(Path checkpoint) {
         Path parent = checkpoint.toAbsolutePath().getParent();
-        if (parent != null && parent.getFileName().toString().equals(RunFolder.CHECKPOINTS) && parent.getParent() != null) {
+        if (parent != null && parent.getFileName().toString().equals(RunFolder.CHECKPOINTS)
+                && parent.getParent() != null) {
             return parent.getParent().resolve("diagnose-" + checkpoint.getFileName());
         }
         return checkpoint.resolve("diagnose");

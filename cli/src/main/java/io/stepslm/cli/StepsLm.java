@@ -21,7 +21,8 @@ import picocli.CommandLine.Command;
         versionProvider = StepsLm.Version.class,
         description = "Pretrain small decoder-only language models with StepsNet progressive channel grouping.",
         subcommands = {CommandLine.HelpCommand.class},
-        footer = {"", "Examples:", "  ./stepslm demo", "  ./stepslm tokenizer train --input corpus/ --vocab-size 8192 --out tokenizer.json"})
+        footer = {"", "Examples:", "  ./stepslm demo",
+                "  ./stepslm tokenizer train --input corpus/ --vocab-size 8192 --out tokenizer.json"})
 public final class StepsLm {
 
     /** Subcommands are registered here, in the order `stepslm --help` lists them. */
@@ -69,10 +70,12 @@ public final class StepsLm {
         String message;
         if (cause instanceof NoSuchFileException nsf) {
             message = "no such file: " + nsf.getFile() + " (check the path)";
-        } else if (cause instanceof IllegalArgumentException || cause instanceof IllegalStateException || cause instanceof IOException) {
+        } else if (cause instanceof IllegalArgumentException || cause instanceof IllegalStateException
+                || cause instanceof IOException) {
             message = cause.getMessage() != null ? cause.getMessage() : cause.toString();
         } else if (cause instanceof OutOfMemoryError) {
-            message = "out of memory: lower the batch size or use gradient accumulation, or raise the heap with JAVA_OPTS=-Xmx...";
+            message = "out of memory: lower the batch size or use gradient accumulation, or raise the heap with "
+                    + "JAVA_OPTS=-Xmx...";
         } else {
             throw new RuntimeException(e);
         }

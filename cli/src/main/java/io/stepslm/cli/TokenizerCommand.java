@@ -6,13 +6,15 @@ import picocli.CommandLine.Command;
 @Command(
         name = "tokenizer",
         mixinStandardHelpOptions = true,
-        description = "Train a byte-level BPE (HuggingFace tokenizer.json) or char tokenizer, and encode/decode with it.",
+        description = "Train a byte-level BPE (HuggingFace tokenizer.json) or char tokenizer, and encode/decode with "
+                + "it.",
         subcommands = {TokenizerTrainCommand.class, TokenizerEncodeCommand.class, TokenizerDecodeCommand.class,
                 TokenizerInfoCommand.class},
         footer = {"", "Examples:",
                 "  stepslm tokenizer train --input ../shared/data/austen --vocab-size 8192 --out tokenizer.json",
                 "  stepslm tokenizer encode --tokenizer tokenizer.json --text 'It is a truth universally acknowledged'",
-                "  stepslm tokenizer encode --tokenizer tokenizer.json --text 'Hello' | stepslm tokenizer decode --tokenizer tokenizer.json",
+                "  stepslm tokenizer encode --tokenizer tokenizer.json --text 'Hello'"
+                        + " | stepslm tokenizer decode --tokenizer tokenizer.json",
                 "  stepslm tokenizer info --tokenizer tokenizer.json --input corpus.txt"})
 public final class TokenizerCommand implements Runnable {
 

@@ -23,10 +23,12 @@ import picocli.CommandLine.Model.CommandSpec;
                 "newlines, and [ ] brackets are ignored (JSON arrays work)."},
         footer = {"", "Examples:",
                 "  stepslm tokenizer decode --tokenizer tokenizer.json 1212 318 257",
-                "  stepslm tokenizer encode --tokenizer tokenizer.json --text 'Hi' | stepslm tokenizer decode --tokenizer tokenizer.json"})
+                "  stepslm tokenizer encode --tokenizer tokenizer.json --text 'Hi'"
+                        + " | stepslm tokenizer decode --tokenizer tokenizer.json"})
 public final class TokenizerDecodeCommand implements Callable<Integer> {
 
-    @Option(names = "--tokenizer", required = true, paramLabel = "FILE", description = "tokenizer.json (BPE) or char json.")
+    @Option(names = "--tokenizer", required = true, paramLabel = "FILE",
+            description = "tokenizer.json (BPE) or char json.")
     Path tokenizer;
 
     @Parameters(paramLabel = "ID", description = "Token ids.")
@@ -38,7 +40,8 @@ public final class TokenizerDecodeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Tokenizer t = TokenizerFiles.load(tokenizer);
-        String raw = ids.isEmpty() ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8) : String.join(" ", ids);
+        String raw = ids.isEmpty() ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
+                : String.join(" ", ids);
         PrintWriter out = spec.commandLine().getOut();
         out.print(t.decode(parseIds(raw)));
         out.println();
@@ -56,7 +59,8 @@ public final class TokenizerDecodeCommand implements Callable<Integer> {
             try {
                 out[i] = Integer.parseInt(parts[i]);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("'" + parts[i] + "' (item " + (i + 1) + ") is not a token id: pass integers");
+                throw new IllegalArgumentException("'" + parts[i] + "' (item " + (i + 1)
+                        + ") is not a token id: pass integers");
             }
         }
         return out;

@@ -35,7 +35,8 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  echo 'Hello' | stepslm tokenizer encode --tokenizer tokenizer.json --tokens"})
 public final class TokenizerEncodeCommand implements Callable<Integer> {
 
-    @Option(names = "--tokenizer", required = true, paramLabel = "FILE", description = "tokenizer.json (BPE) or char json.")
+    @Option(names = "--tokenizer", required = true, paramLabel = "FILE",
+            description = "tokenizer.json (BPE) or char json.")
     Path tokenizer;
 
     @ArgGroup(exclusive = true)

@@ -25,10 +25,12 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  stepslm tokenizer info --tokenizer tokenizer.json --input ../shared/data/austen/persuasion.txt"})
 public final class TokenizerInfoCommand implements Callable<Integer> {
 
-    @Option(names = "--tokenizer", required = true, paramLabel = "FILE", description = "tokenizer.json (BPE) or char json.")
+    @Option(names = "--tokenizer", required = true, paramLabel = "FILE",
+            description = "tokenizer.json (BPE) or char json.")
     Path tokenizer;
 
-    @Option(names = "--input", paramLabel = "FILE", description = "Also report tokens and bytes/token on this UTF-8 file.")
+    @Option(names = "--input", paramLabel = "FILE",
+            description = "Also report tokens and bytes/token on this UTF-8 file.")
     Path input;
 
     @Spec
@@ -43,13 +45,15 @@ public final class TokenizerInfoCommand implements Callable<Integer> {
             out.println("type:         byte-level BPE (HuggingFace tokenizer.json)");
             out.println("vocabulary:   " + b.vocabSize() + " ids");
             out.println("merges:       " + b.mergeCount());
-            out.println("split:        " + b.pattern().name().toLowerCase(Locale.ROOT) + (b.addPrefixSpace() ? " (add_prefix_space)" : ""));
+            out.println("split:        " + b.pattern().name().toLowerCase(Locale.ROOT)
+                    + (b.addPrefixSpace() ? " (add_prefix_space)" : ""));
             for (BpeTokenizer.AddedToken a : b.addedTokens()) {
                 out.println("added token:  " + a.id() + " " + a.content() + (a.special() ? " (special)" : ""));
             }
         } else if (t instanceof CharTokenizer c) {
             out.println("type:         char");
-            out.println("vocabulary:   " + c.vocabSize() + " ids (" + (c.vocabSize() - 1) + " characters + " + Tokenizer.END_OF_TEXT + ")");
+            out.println("vocabulary:   " + c.vocabSize() + " ids (" + (c.vocabSize() - 1) + " characters + "
+                    + Tokenizer.END_OF_TEXT + ")");
         }
         out.println("end of text:  " + t.endOfTextId());
         out.println("fingerprint:  " + t.fingerprint());

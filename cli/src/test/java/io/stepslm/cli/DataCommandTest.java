@@ -26,13 +26,15 @@ class DataCommandTest {
         CharTokenizer.fromText(b.toString()).save(tok);
         Path out = dir.resolve("ds");
 
-        CliRun failed = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "jsonl", "--tokenizer", tok.toString(), "--out", out.toString(), "--quiet");
+        CliRun failed = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "jsonl",
+                "--tokenizer", tok.toString(), "--out", out.toString(), "--quiet");
         assertEquals(1, failed.exit());
         assertTrue(failed.err().contains("c.jsonl line 201 has no field \"text\""), failed.err());
         assertFalse(Files.exists(out), "nothing is left behind");
 
-        CliRun ok = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "jsonl", "--on-error", "skip", "--val-fraction", "0.2",
-                "--tokenizer", tok.toString(), "--out", out.toString(), "--quiet");
+        CliRun ok = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "jsonl",
+                "--on-error", "skip", "--val-fraction", "0.2", "--tokenizer", tok.toString(), "--out", out.toString(),
+                "--quiet");
         assertEquals(0, ok.exit(), ok.err());
         assertTrue(ok.out().contains("200 documents") || ok.out().contains(" 200 "), ok.out());
         assertTrue(ok.err().contains("1 items skipped"), ok.err());
@@ -41,10 +43,12 @@ class DataCommandTest {
         assertEquals(0, info.exit(), info.err());
         assertTrue(info.out().contains("uint16 ids") && info.out().contains("checksums verified"), info.out());
 
-        CliRun again = CliRun.of("data", "prepare", "--input", corpus.toString(), "--tokenizer", tok.toString(), "--out", out.toString(), "--quiet");
+        CliRun again = CliRun.of("data", "prepare", "--input", corpus.toString(), "--tokenizer", tok.toString(),
+                "--out", out.toString(), "--quiet");
         assertEquals(1, again.exit());
         assertTrue(again.err().contains("--force"), again.err());
-        CliRun badFormat = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "xml", "--tokenizer", tok.toString(), "--out", dir.resolve("x").toString());
+        CliRun badFormat = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "xml",
+                "--tokenizer", tok.toString(), "--out", dir.resolve("x").toString());
         assertTrue(badFormat.exit() != 0 && badFormat.err().contains("unknown --format 'xml'"), badFormat.err());
     }
 

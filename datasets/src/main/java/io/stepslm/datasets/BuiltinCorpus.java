@@ -23,7 +23,8 @@ public final class BuiltinCorpus {
     public static InputStream open() throws IOException {
         InputStream raw = BuiltinCorpus.class.getResourceAsStream(RESOURCE);
         if (raw == null) {
-            throw new IOException("the built-in corpus resource " + RESOURCE + " is missing from the stepslm jar: rebuild with 'mvn -B package'");
+            throw new IOException("the built-in corpus resource " + RESOURCE
+                    + " is missing from the stepslm jar: rebuild with 'mvn -B package'");
         }
         return new GZIPInputStream(raw, 1 << 16);
     }

@@ -43,13 +43,15 @@ public final class DataReport {
     /** A plain-text table, one line per source, then the totals and the first problems met. */
     public String table() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("%-48s %12s %10s %12s %8s %6s %9s%n", "source", "bytes", "documents", "tokens", "skipped", "empty", "repaired"));
+        sb.append(String.format("%-48s %12s %10s %12s %8s %6s %9s%n",
+                "source", "bytes", "documents", "tokens", "skipped", "empty", "repaired"));
         for (SourceStats s : sources()) {
-            sb.append(String.format("%-48s %12d %10d %12d %8d %6d %9d%n", shorten(s.source()), s.bytes(), s.documents(), s.tokens(),
-                    s.skipped(), s.empty(), s.repaired()));
+            sb.append(String.format("%-48s %12d %10d %12d %8d %6d %9d%n",
+                    shorten(s.source()), s.bytes(), s.documents(), s.tokens(), s.skipped(), s.empty(), s.repaired()));
         }
         sb.append(String.format("%-48s %12d %10d %12d %8d %6d %9d%n", "total (" + sources().size() + " sources)",
-                sources().stream().mapToLong(SourceStats::bytes).sum(), documents(), tokens(), skipped(), empty(), repaired()));
+                sources().stream().mapToLong(SourceStats::bytes).sum(), documents(), tokens(), skipped(), empty(),
+                repaired()));
         for (SourceStats s : sources()) {
             for (String p : s.problems()) {
                 sb.append("  ").append(p).append(System.lineSeparator());

@@ -16,7 +16,8 @@ import java.util.List;
  * checksums), so a dataset can be checked and reproduced.
  *
  * @param version manifest format version ({@link #VERSION})
- * @param tokenizerFingerprint {@link io.stepslm.tokenizer.Tokenizer#fingerprint()} of the tokenizer that wrote the shards
+ * @param tokenizerFingerprint {@link io.stepslm.tokenizer.Tokenizer#fingerprint()} of the tokenizer that wrote the
+ *     shards
  * @param bytesPerToken 2 (uint16) or 4 (uint32)
  * @param format how the sources were cut into documents
  * @param split the split used, as text
@@ -47,7 +48,8 @@ public record Manifest(
     public record ShardEntry(String file, String part, long tokens, long bytes, String sha256) {}
 
     /** One source file and what was read from it. */
-    public record SourceEntry(String path, long bytes, String sha256, long documents, long tokens, long skipped, long empty, long repaired) {}
+    public record SourceEntry(String path, long bytes, String sha256, long documents, long tokens, long skipped,
+            long empty, long repaired) {}
 
     public Manifest {
         parts = List.copyOf(parts);
@@ -80,13 +82,15 @@ public record Manifest(
     public static Manifest read(Path dir) throws IOException {
         Path file = dir.resolve(FILE_NAME);
         if (!Files.isRegularFile(file)) {
-            throw new NoSuchFileException(file.toString(), null, "not a prepared dataset: run 'stepslm data prepare --out " + dir + " ...' first");
+            throw new NoSuchFileException(file.toString(), null,
+                    "not a prepared dataset: run 'stepslm data prepare --out " + dir + " ...' first");
         }
         Manifest m;
         try {
             m = GSON.fromJson(Files.readString(file, StandardCharsets.UTF_8), Manifest.class);
         } catch (RuntimeException e) {
-            throw new IOException(file + ": not a valid manifest (" + e.getMessage() + "): re-run 'stepslm data prepare'", e);
+            throw new IOException(file + ": not a valid manifest (" + e.getMessage()
+                    + "): re-run 'stepslm data prepare'", e);
         }
         if (m == null || m.tokenizerFingerprint() == null || m.shards() == null) {
             throw new IOException(file + ": the manifest is empty or lacks fields: re-run 'stepslm data prepare'");

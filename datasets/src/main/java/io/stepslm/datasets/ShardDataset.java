@@ -44,7 +44,10 @@ public final class ShardDataset implements Closeable {
         this.manifest = manifest;
     }
 
-    /** Opens the dataset in {@code dir} for reading with {@code tokenizer}; a dataset written by another tokenizer is refused. */
+    /**
+     * Opens the dataset in {@code dir} for reading with {@code tokenizer}; a dataset written by another tokenizer is
+     * refused.
+     */
     public static ShardDataset open(Path dir, Tokenizer tokenizer) throws IOException {
         return open(dir, tokenizer.fingerprint());
     }
@@ -53,8 +56,9 @@ public final class ShardDataset implements Closeable {
     public static ShardDataset open(Path dir, String tokenizerFingerprint) throws IOException {
         Manifest m = Manifest.read(dir);
         if (!m.tokenizerFingerprint().equals(tokenizerFingerprint)) {
-            throw new IllegalArgumentException(dir + " was tokenized by another tokenizer (fingerprint " + m.tokenizerFingerprint()
-                    + ", this one is " + tokenizerFingerprint + "): use the tokenizer it was prepared with, or re-run 'stepslm data prepare' with this one");
+            throw new IllegalArgumentException(dir + " was tokenized by another tokenizer (fingerprint "
+                    + m.tokenizerFingerprint() + ", this one is " + tokenizerFingerprint
+                    + "): use the tokenizer it was prepared with, or re-run 'stepslm data prepare' with this one");
         }
         ShardDataset ds = new ShardDataset(dir, m);
         for (Split.Part p : Split.Part.values()) {
@@ -68,8 +72,9 @@ public final class ShardDataset implements Closeable {
         }
         for (Split.Part p : Split.Part.values()) {
             if (m.part(p).tokens() != perPart[p.ordinal()]) {
-                throw new IOException(dir + ": the manifest counts " + m.part(p).tokens() + " " + p.shortName() + " tokens but its shards hold "
-                        + perPart[p.ordinal()] + ": the manifest does not match its shards; re-run 'stepslm data prepare'");
+                throw new IOException(dir + ": the manifest counts " + m.part(p).tokens() + " " + p.shortName()
+                        + " tokens but its shards hold " + perPart[p.ordinal()]
+                        + ": the manifest does not match its shards; re-run 'stepslm data prepare'");
             }
         }
         return ds;
@@ -81,7 +86,8 @@ public final class ShardDataset implements Closeable {
                 return p;
             }
         }
-        throw new IOException(dir + ": the manifest names an unknown split part '" + name + "': re-run 'stepslm data prepare'");
+        throw new IOException(dir + ": the manifest names an unknown split part '" + name
+                + "': re-run 'stepslm data prepare'");
     }
 
     private void map(Manifest.ShardEntry s, Split.Part part) throws IOException {
@@ -92,8 +98,8 @@ public final class ShardDataset implements Closeable {
         }
         long size = Files.size(file);
         if (size != s.bytes()) {
-            throw new IOException(file + ": " + size + " bytes on disk but " + s.bytes() + " in the manifest: the shard is truncated or was "
-                    + "replaced; re-run 'stepslm data prepare'");
+            throw new IOException(file + ": " + size + " bytes on disk but " + s.bytes()
+                    + " in the manifest: the shard is truncated or was replaced; re-run 'stepslm data prepare'");
         }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             ShardHeader h = ShardHeader.read(ch, file);
@@ -105,10 +111,12 @@ public final class ShardDataset implements Closeable {
             } else if (h.bytesPerToken() != manifest.bytesPerToken()) {
                 problem = "stores " + h.bytesPerToken() + "-byte ids but the manifest says " + manifest.bytesPerToken();
             } else if (ShardHeader.BYTES + h.tokenCount() * h.bytesPerToken() != size) {
-                problem = "has " + size + " bytes, not the header's " + (ShardHeader.BYTES + h.tokenCount() * h.bytesPerToken());
+                problem = "has " + size + " bytes, not the header's "
+                        + (ShardHeader.BYTES + h.tokenCount() * h.bytesPerToken());
             }
             if (problem != null) {
-                throw new IOException(file + " " + problem + ": the manifest does not match its shards; re-run 'stepslm data prepare'");
+                throw new IOException(file + " " + problem
+                        + ": the manifest does not match its shards; re-run 'stepslm data prepare'");
             }
             Stream st = parts.get(part);
             MappedByteBuffer mb = ch.map(FileChannel.MapMode.READ_ONLY, ShardHeader.BYTES, size - ShardHeader.BYTES);
@@ -135,13 +143,16 @@ public final class ShardDataset implements Closeable {
         return parts.get(part).tokens;
     }
 
-    /** Recomputes every shard's SHA-256 and compares it with the manifest (reads all data; for {@code stepslm data info --verify}). */
+    /**
+     * Recomputes every shard's SHA-256 and compares it with the manifest (reads all data; for
+     * {@code stepslm data info --verify}).
+     */
     public void verifyChecksums() throws IOException {
         for (Manifest.ShardEntry s : manifest.shards()) {
             String actual = ShardWriter.sha256(dir.resolve(s.file()));
             if (!actual.equals(s.sha256())) {
-                throw new IOException(dir.resolve(s.file()) + ": SHA-256 " + actual + " differs from the manifest's " + s.sha256()
-                        + ": the shard is damaged; re-run 'stepslm data prepare'");
+                throw new IOException(dir.resolve(s.file()) + ": SHA-256 " + actual + " differs from the manifest's "
+                        + s.sha256() + ": the shard is damaged; re-run 'stepslm data prepare'");
             }
         }
     }
@@ -154,7 +165,8 @@ public final class ShardDataset implements Closeable {
         long inShard = pos - st.starts.get(shard);
         short[] tmp = st.shorts.isEmpty() ? null : new short[dst.length];
         while (filled < dst.length) {
-            long shardLen = (shard + 1 < st.starts.size() ? st.starts.get(shard + 1) : st.tokens) - st.starts.get(shard);
+            long shardEnd = shard + 1 < st.starts.size() ? st.starts.get(shard + 1) : st.tokens;
+            long shardLen = shardEnd - st.starts.get(shard);
             int n = (int) Math.min(dst.length - filled, shardLen - inShard);
             if (tmp != null) {
                 st.shorts.get(shard).get((int) inShard, tmp, 0, n);
@@ -185,11 +197,13 @@ public final class ShardDataset implements Closeable {
     }
 
     String signature(Split.Part part, int blockSize, String mode) {
-        StringBuilder sb = new StringBuilder(manifest.tokenizerFingerprint()).append('|').append(part).append('|').append(blockSize).append('|').append(mode);
+        StringBuilder sb = new StringBuilder(manifest.tokenizerFingerprint())
+                .append('|').append(part).append('|').append(blockSize).append('|').append(mode);
         for (Manifest.ShardEntry s : manifest.shards()) {
             sb.append('|').append(s.file()).append(':').append(s.tokens()).append(':').append(s.sha256());
         }
-        return HexFormat.of().formatHex(Split.sha256().digest(sb.toString().getBytes(StandardCharsets.UTF_8))).substring(0, 16);
+        byte[] digest = Split.sha256().digest(sb.toString().getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(digest).substring(0, 16);
     }
 
     private void requireTokens(Split.Part part, int blockSize) {
@@ -197,8 +211,9 @@ public final class ShardDataset implements Closeable {
             throw new IllegalArgumentException("context length T must be >= 1, got " + blockSize);
         }
         if (tokens(part) < blockSize + 1L) {
-            throw new IllegalArgumentException(dir + " has " + tokens(part) + " " + part.shortName() + " tokens, fewer than one window of T + 1 = "
-                    + (blockSize + 1) + ": lower the context length, or prepare more data (or a larger validation fraction)");
+            throw new IllegalArgumentException(dir + " has " + tokens(part) + " " + part.shortName()
+                    + " tokens, fewer than one window of T + 1 = " + (blockSize + 1)
+                    + ": lower the context length, or prepare more data (or a larger validation fraction)");
         }
     }
 
@@ -228,7 +243,8 @@ public final class ShardDataset implements Closeable {
 
             @Override
             public int[] next() {
-                long pos = SplitMix64.below(SplitMix64.mix(state.seed(), k), starts, new SplitMix64(SplitMix64.mix(~state.seed(), k)));
+                long pos = SplitMix64.below(SplitMix64.mix(state.seed(), k), starts,
+                        new SplitMix64(SplitMix64.mix(~state.seed(), k)));
                 k++;
                 int[] w = new int[blockSize + 1];
                 read(part, pos, w);
@@ -274,7 +290,8 @@ public final class ShardDataset implements Closeable {
             @Override
             public int[] next() {
                 if (!hasNext()) {
-                    throw new java.util.NoSuchElementException("the " + part.shortName() + " shards are exhausted (" + perPass + " windows)");
+                    throw new java.util.NoSuchElementException("the " + part.shortName() + " shards are exhausted ("
+                            + perPass + " windows)");
                 }
                 int[] w = new int[blockSize + 1];
                 read(part, (j % perPass) * blockSize, w);

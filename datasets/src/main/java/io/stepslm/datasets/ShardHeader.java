@@ -26,7 +26,8 @@ import java.nio.file.Path;
  *  ...       zeros up to 256
  * </pre>
  */
-public record ShardHeader(int version, int bytesPerToken, long tokenCount, int vocabSize, int endOfTextId, String fingerprint) {
+public record ShardHeader(int version, int bytesPerToken, long tokenCount, int vocabSize, int endOfTextId,
+        String fingerprint) {
 
     public static final int BYTES = 256;
     public static final int VERSION = 1;
@@ -62,14 +63,16 @@ public record ShardHeader(int version, int bytesPerToken, long tokenCount, int v
         ByteBuffer b = ByteBuffer.allocate(BYTES).order(ByteOrder.LITTLE_ENDIAN);
         while (b.hasRemaining()) {
             if (ch.read(b, b.position()) < 0) {
-                throw new IOException(file + ": shorter than the " + BYTES + "-byte shard header: the shard is truncated; re-run 'stepslm data prepare'");
+                throw new IOException(file + ": shorter than the " + BYTES
+                        + "-byte shard header: the shard is truncated; re-run 'stepslm data prepare'");
             }
         }
         b.flip();
         byte[] magic = new byte[MAGIC.length];
         b.get(magic);
         if (!java.util.Arrays.equals(magic, MAGIC)) {
-            throw new IOException(file + ": not a stepslm token shard (bad magic bytes): re-run 'stepslm data prepare'");
+            throw new IOException(file
+                    + ": not a stepslm token shard (bad magic bytes): re-run 'stepslm data prepare'");
         }
         int version = b.getInt();
         if (version != VERSION) {

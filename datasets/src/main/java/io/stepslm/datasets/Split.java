@@ -33,7 +33,8 @@ public record Split(double validationFraction, List<String> validationFiles) {
     public Split {
         validationFiles = List.copyOf(validationFiles);
         if (!(validationFraction >= 0 && validationFraction < 1)) {
-            throw new IllegalArgumentException("validation fraction must be in [0, 1), got " + validationFraction + " (e.g. 0.005 for 0.5 %)");
+            throw new IllegalArgumentException("validation fraction must be in [0, 1), got " + validationFraction
+                    + " (e.g. 0.005 for 0.5 %)");
         }
         if (!validationFiles.isEmpty() && validationFraction != 0) {
             throw new IllegalArgumentException("choose one split: by hash (validation fraction " + validationFraction
@@ -96,7 +97,8 @@ public record Split(double validationFraction, List<String> validationFiles) {
 
     @Override
     public String toString() {
-        return byFile() ? "by file, validation " + validationFiles : "by hash, validation fraction " + validationFraction;
+        return byFile() ? "by file, validation " + validationFiles
+                : "by hash, validation fraction " + validationFraction;
     }
 
     /** First 53 bits of SHA-256 of the UTF-8 text as a number in [0, 1): stable across runs, JVMs and machines. */

@@ -5,7 +5,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
-/** Test tokenizer: one id per UTF-8 byte, plus {@code base}, end-of-text after the 256 byte ids. Fast and exact to reason about. */
+/**
+ * Test tokenizer: one id per UTF-8 byte, plus {@code base}, end-of-text after the 256 byte ids. Fast and exact to
+ * reason about.
+ */
 final class ByteTokenizer implements Tokenizer {
     private final int base;
 

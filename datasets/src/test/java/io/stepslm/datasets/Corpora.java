@@ -55,7 +55,8 @@ final class Corpora {
 
     /** Random documents of a few sentences each, drawn from a small vocabulary with some non-ASCII words. */
     static List<String> documents(int count, long seed) {
-        String[] words = {"the", "loader", "streams", "tokens", "Elizabeth", "Darcy", "café", "naïve", "日本", "🙂", "and", "of", "window", "shard"};
+        String[] words = {"the", "loader", "streams", "tokens", "Elizabeth", "Darcy", "café", "naïve", "日本", "🙂",
+            "and", "of", "window", "shard"};
         Random r = new Random(seed);
         List<String> docs = new ArrayList<>();
         for (int d = 0; d < count; d++) {

@@ -25,8 +25,8 @@ class PieceTokenizationTest {
     void piecesTokenizeLikeTheWholeDocumentWithGpt2AndCl100kPatterns() throws IOException {
         // Indented lines, blank lines, trailing spaces and CRLF: the whitespace runs that a careless cut would change.
         Random r = new Random(3);
-        String[] lines = {"It is a truth universally acknowledged,", "    indented code();", "", "trailing spaces   ", "\tTabbed line",
-                "  \u00e9l\u00e8ve na\u00efve", "CHAPTER 12.", "\"Quoted,\" she said!", "\r"};
+        String[] lines = {"It is a truth universally acknowledged,", "    indented code();", "", "trailing spaces   ",
+            "\tTabbed line", "  \u00e9l\u00e8ve na\u00efve", "CHAPTER 12.", "\"Quoted,\" she said!", "\r"};
         StringBuilder sb = new StringBuilder();
         while (sb.length() < 2 * Documents.PIECE_CHARS + 100_000) {
             sb.append(lines[r.nextInt(lines.length)]).append('\n');
@@ -59,7 +59,8 @@ class PieceTokenizationTest {
             int[] expected = java.util.Arrays.copyOf(whole, whole.length + 1);
             expected[whole.length] = bpe.endOfTextId();
             assertTrue(whole.length > 100_000);
-            assertArrayEquals(expected, streamed, spec.format() + ", " + pattern + ": the pieces' ids differ from the whole document's");
+            assertArrayEquals(expected, streamed,
+                    spec.format() + ", " + pattern + ": the pieces' ids differ from the whole document's");
         }
     }
 }

@@ -30,7 +30,8 @@ class ShardRoundTripTest {
 
     /** The whole token stream of one part as the streaming loader sees it (T = 1: every id, nothing dropped). */
     private static int[] streamed(SourceSpec spec, ByteTokenizer tok, Split split, Split.Part part) throws IOException {
-        try (StreamingLoader l = StreamingLoader.open(spec, tok, new StreamingConfig(1, 1, 0, false, split, part), LoaderState.initial(0))) {
+        StreamingConfig config = new StreamingConfig(1, 1, 0, false, split, part);
+        try (StreamingLoader l = StreamingLoader.open(spec, tok, config, LoaderState.initial(0))) {
             return Corpora.unwindow(Corpora.drain(l));
         }
     }
@@ -42,14 +43,16 @@ class ShardRoundTripTest {
         for (ByteTokenizer tok : List.of(ByteTokenizer.narrow(), ByteTokenizer.wide())) {
             Path out = dir.resolve("ds-" + tok.vocabSize());
             DataReport report = new DataReport();
-            Manifest m = ShardWriter.prepare(spec, tok, new PrepareConfig(split, 2, 3000, false), out, (a, b, c) -> { }, report);
+            Manifest m = ShardWriter.prepare(spec, tok, new PrepareConfig(split, 2, 3000, false), out,
+                    (a, b, c) -> { }, report);
             int bpt = tok.vocabSize() <= 65536 ? 2 : 4;
             assertEquals(bpt, m.bytesPerToken());
             assertEquals(tok.fingerprint(), m.tokenizerFingerprint());
             assertEquals(300, m.part(Split.Part.TRAIN).documents() + m.part(Split.Part.VALIDATION).documents());
             assertEquals(2, m.sources().size());
             assertEquals(64, m.sources().get(0).sha256().length());
-            assertEquals(report.tokens(), m.part(Split.Part.TRAIN).tokens() + m.part(Split.Part.VALIDATION).tokens(), "per-source token counts add up");
+            assertEquals(report.tokens(), m.part(Split.Part.TRAIN).tokens() + m.part(Split.Part.VALIDATION).tokens(),
+                    "per-source token counts add up");
             assertTrue(m.shardsOf(Split.Part.TRAIN).size() > 3, "small shards: windows cross shard boundaries");
             for (Manifest.ShardEntry s : m.shards()) {
                 try (FileChannel ch = FileChannel.open(out.resolve(s.file()), StandardOpenOption.READ)) {
@@ -64,11 +67,13 @@ class ShardRoundTripTest {
                     int[] expected = streamed(spec, tok, split, part);
                     assertEquals(expected.length, ds.tokens(part));
                     int[] got = Corpora.unwindow(Corpora.drain(ds.sequential(part, 7, false, LoaderState.initial(0))));
-                    assertArrayEquals(java.util.Arrays.copyOf(expected, got.length), got, part + " with " + tok.fingerprint());
+                    assertArrayEquals(java.util.Arrays.copyOf(expected, got.length), got,
+                            part + " with " + tok.fingerprint());
                     assertEquals(ds.windowsPerPass(part, 7) * 7 + 1, got.length);
                 }
             }
-            assertFalse(Files.list(dir).anyMatch(p -> p.getFileName().toString().contains(".tmp-")), "no temporary folder left");
+            assertFalse(Files.list(dir).anyMatch(p -> p.getFileName().toString().contains(".tmp-")),
+                    "no temporary folder left");
             // the dataset folder and its files follow the umask like any other (not a temporary folder's 0700)
             Path plainDir = Files.createDirectory(dir.resolve("plain-" + tok.vocabSize()));
             assertEquals(Files.getPosixFilePermissions(plainDir), Files.getPosixFilePermissions(out));
@@ -90,7 +95,8 @@ class ShardRoundTripTest {
                 OnError.FAIL);
         ByteTokenizer tok = ByteTokenizer.narrow();
         Path out = dir.resolve("ds");
-        ShardWriter.prepare(spec, tok, new PrepareConfig(Split.none(), 1, 5000, false), out, (a, b, c) -> { }, new DataReport());
+        ShardWriter.prepare(spec, tok, new PrepareConfig(Split.none(), 1, 5000, false), out, (a, b, c) -> { },
+                new DataReport());
         int[] stream = streamed(spec, tok, Split.none(), Split.Part.TRAIN);
         // where each window of 17 ids starts in the stream (a window seen at several offsets is ambiguous)
         java.util.Map<String, Integer> offsetOf = new java.util.HashMap<>();
@@ -125,14 +131,16 @@ class ShardRoundTripTest {
             }
             assertTrue(chi2 < 27.9, "chi-square " + chi2 + " over tenths of the stream: "
                     + java.util.Arrays.toString(counts));
-            assertThrows(IllegalArgumentException.class, () -> ds.sampler(Split.Part.VALIDATION, 16, LoaderState.initial(0)),
+            assertThrows(IllegalArgumentException.class,
+                    () -> ds.sampler(Split.Part.VALIDATION, 16, LoaderState.initial(0)),
                     "an empty validation part is refused with a message");
         }
     }
 
     @Test
     void samplerOffsetsAreUniform() {
-        // Counter-based draws over [0, 1000): each tenth gets about 10 % (chi-square well below the 0.001 critical value 27.9).
+        // Counter-based draws over [0, 1000): each tenth gets about 10 % (chi-square well below the 0.001 critical
+        // value 27.9).
         long[] bins = new long[10];
         int n = 100_000;
         for (int k = 0; k < n; k++) {

@@ -23,7 +23,8 @@ class SplitAndWindowsTest {
     /** Decodes a token stream and cuts it at end-of-text: the documents it carries (the last one may be partial). */
     private static List<String> documentsIn(int[] stream) {
         String text = TOK.decode(stream);
-        List<String> docs = new ArrayList<>(List.of(text.split(java.util.regex.Pattern.quote(io.stepslm.tokenizer.Tokenizer.END_OF_TEXT), -1)));
+        String endOfText = java.util.regex.Pattern.quote(io.stepslm.tokenizer.Tokenizer.END_OF_TEXT);
+        List<String> docs = new ArrayList<>(List.of(text.split(endOfText, -1)));
         docs.remove(docs.size() - 1); // after the last end-of-text: a partial document or nothing
         return docs;
     }
@@ -60,7 +61,8 @@ class SplitAndWindowsTest {
         for (String v : val) {
             assertFalse(trainSet.contains(v), "in both splits: " + v);
         }
-        assertTrue(val.size() > 2 * 400 * 0.15 && val.size() < 2 * 400 * 0.35, "about a quarter is validation: " + val.size());
+        assertTrue(val.size() > 2 * 400 * 0.15 && val.size() < 2 * 400 * 0.35,
+                "about a quarter is validation: " + val.size());
         Set<String> all = new HashSet<>(trainSet);
         all.addAll(val);
         // Every document is on one side (the stream drops only the partial last window of each side).
@@ -84,9 +86,11 @@ class SplitAndWindowsTest {
         int[] val = stream(spec, split, Split.Part.VALIDATION);
         int[] train = stream(spec, split, Split.Part.TRAIN);
         String trainText = TOK.decode(train);
-        assertTrue("Emma Woodhouse, handsome, clever, and rich.<|endoftext|>".startsWith(trainText) && trainText.length() > 30, trainText);
+        assertTrue("Emma Woodhouse, handsome, clever, and rich.<|endoftext|>".startsWith(trainText)
+                && trainText.length() > 30, trainText);
         String valText = TOK.decode(val);
-        assertTrue(longDoc.toString().startsWith(valText.substring(0, valText.length() - 20)), "the validation stream is persuasion, in order");
+        assertTrue(longDoc.toString().startsWith(valText.substring(0, valText.length() - 20)),
+                "the validation stream is persuasion, in order");
         assertFalse(valText.contains("Emma"));
         assertEquals(Split.Part.VALIDATION, Split.byFile(List.of("**/val/*.jsonl")).partOf("/d/val/x.jsonl", ""));
         assertEquals(Split.Part.VALIDATION, Split.byFile(List.of("b.txt")).partOf("/d/a.tar.gz!/docs/b.txt", ""));
@@ -105,7 +109,9 @@ class SplitAndWindowsTest {
         }
         Corpora.write(dir.resolve("d.txt"), sb.toString());
         int[] all = Corpora.concat(expected);
-        int[] got = stream(new SourceSpec(List.of(dir.resolve("d.txt").toString()), TextFormat.TEXT_BLOCKS, "text", OnError.FAIL), Split.none(), Split.Part.TRAIN);
+        SourceSpec spec =
+                new SourceSpec(List.of(dir.resolve("d.txt").toString()), TextFormat.TEXT_BLOCKS, "text", OnError.FAIL);
+        int[] got = stream(spec, Split.none(), Split.Part.TRAIN);
         assertEquals((all.length - 1) / 8 * 8 + 1, got.length, "(N - 1) / T full windows");
         assertArrayEquals(java.util.Arrays.copyOf(all, got.length), got);
     }
@@ -116,10 +122,13 @@ class SplitAndWindowsTest {
         SourceSpec spec = SourceSpec.textFiles(List.of(dir.resolve("only").toString()));
         StreamingConfig cfg = StreamingConfig.training(4, Split.byFile(List.of("persuasion.txt"))).withThreads(1);
         try (StreamingLoader l = StreamingLoader.open(spec, TOK, cfg, LoaderState.initial(0))) {
-            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, l::hasNext);
-            assertTrue(e.getMessage().contains("train part") && e.getMessage().contains("validation file names"), e.getMessage());
+            IllegalArgumentException e =
+                    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, l::hasNext);
+            assertTrue(e.getMessage().contains("train part") && e.getMessage().contains("validation file names"),
+                    e.getMessage());
         }
-        try (StreamingLoader l = StreamingLoader.open(spec, TOK, cfg.withPart(Split.Part.VALIDATION).withCycle(false), LoaderState.initial(0))) {
+        StreamingConfig validation = cfg.withPart(Split.Part.VALIDATION).withCycle(false);
+        try (StreamingLoader l = StreamingLoader.open(spec, TOK, validation, LoaderState.initial(0))) {
             assertTrue(l.hasNext());
         }
     }
@@ -128,6 +137,7 @@ class SplitAndWindowsTest {
     void splitFractionIsValidated() {
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Split.byHash(1.0));
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Split.byHash(-0.1));
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new Split(0.1, List.of("a.txt")));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new Split(0.1, List.of("a.txt")));
     }
 }

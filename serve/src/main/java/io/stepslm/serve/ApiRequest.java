@@ -78,7 +78,8 @@ record ApiRequest(boolean chat, List<int[]> prompts, List<String> promptTexts, S
         if (f.has("tools") && f.array("tools").size() > 0 || f.has("functions")) {
             throw new InvalidField("tools", "tools and functions are not supported by a base model: leave them out");
         }
-        if (f.has("response_format") && !"text".equals(new JsonFields(f.object("response_format")).string("type", "text"))) {
+        if (f.has("response_format")
+                && !"text".equals(new JsonFields(f.object("response_format")).string("type", "text"))) {
             throw new InvalidField("response_format", "only response_format {\"type\": \"text\"} is supported");
         }
         String text = model.template().render(ChatTemplate.messages(f));

@@ -359,7 +359,8 @@ final class CompletionRun {
             choice.add("text", delta.get("text"));
         }
         choice.add("logprobs", JsonNull.INSTANCE);
-        choice.add("finish_reason", finishReason == null ? JsonNull.INSTANCE : new com.google.gson.JsonPrimitive(finishReason));
+        choice.add("finish_reason",
+                finishReason == null ? JsonNull.INSTANCE : new com.google.gson.JsonPrimitive(finishReason));
         JsonArray array = new JsonArray();
         array.add(choice);
         out.add("choices", array);

@@ -60,7 +60,8 @@ public final class OpenAiServer implements AutoCloseable {
             c.routes.post("/tokenize", this::tokenize);
             c.routes.post("/detokenize", this::detokenize);
             c.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
-            c.routes.exception(InvalidField.class, (e, ctx) -> error(ctx, ApiError.badField(e.field(), e.getMessage())));
+            c.routes.exception(InvalidField.class,
+                    (e, ctx) -> error(ctx, ApiError.badField(e.field(), e.getMessage())));
             c.routes.exception(HttpResponseException.class, (e, ctx) -> error(ctx, new ApiError(e.getStatus(),
                     e.getStatus() == 404 ? "not_found_error" : "invalid_request_error", null, null,
                     describe(e, ctx))));
@@ -200,7 +201,8 @@ public final class OpenAiServer implements AutoCloseable {
                     + "' does not exist: this server serves '" + model.id() + "' (see GET /v1/models)");
         }
         int capacity = model.engine().capacity();
-        ApiRequest request = chat ? ApiRequest.chat(body, model, capacity) : ApiRequest.completion(body, model, capacity);
+        ApiRequest request = chat ? ApiRequest.chat(body, model, capacity)
+                : ApiRequest.completion(body, model, capacity);
         CompletionRun run = new CompletionRun(model, request, metrics);
         if (!request.stream()) {
             JsonObject answer = run.respond();

@@ -52,7 +52,8 @@ public record SamplingParams(int maxTokens, double temperature, double topP, int
             throw new InvalidField("min_p", "min_p " + minP + " must be in [0, 1) (0 = off)");
         }
         if (!(repeatPenalty > 0 && repeatPenalty <= 10)) {
-            throw new InvalidField("repeat_penalty", "repeat_penalty " + repeatPenalty + " must be in (0, 10] (1 = off)");
+            throw new InvalidField("repeat_penalty",
+                    "repeat_penalty " + repeatPenalty + " must be in (0, 10] (1 = off)");
         }
         if (repeatLastN < -1) {
             throw new InvalidField("repeat_last_n", "repeat_last_n " + repeatLastN
@@ -67,7 +68,8 @@ public record SamplingParams(int maxTokens, double temperature, double topP, int
             }
         }
         if (stop.size() > MAX_STOP) {
-            throw new InvalidField("stop", "stop has " + stop.size() + " strings; at most " + MAX_STOP + " are allowed");
+            throw new InvalidField("stop",
+                    "stop has " + stop.size() + " strings; at most " + MAX_STOP + " are allowed");
         }
         if (stop.stream().anyMatch(String::isEmpty)) {
             throw new InvalidField("stop", "stop strings must not be empty");

@@ -36,7 +36,10 @@ public final class BpeTokenizer implements Tokenizer {
     private final SplitPattern pattern;
     private final boolean addPrefixSpace;
     private final boolean ignoreMerges;
-    /** HuggingFace unk_token: a byte whose token is missing from the vocabulary becomes this id; "" = the byte is dropped. */
+    /**
+     * HuggingFace unk_token: a byte whose token is missing from the vocabulary becomes this id; "" = the byte is
+     * dropped.
+     */
     private final String unkToken;
     private final int unkId;
     private final boolean fuseUnk;

@@ -17,7 +17,8 @@ public record BpeTrainerConfig(int vocabSize, int minFrequency, List<String> spe
     public BpeTrainerConfig {
         specialTokens = List.copyOf(specialTokens);
         if (new HashSet<>(specialTokens).size() != specialTokens.size()) {
-            throw new IllegalArgumentException("special tokens " + specialTokens + " contain a duplicate: list each once");
+            throw new IllegalArgumentException("special tokens " + specialTokens
+                    + " contain a duplicate: list each once");
         }
         for (String s : specialTokens) {
             if (s.isEmpty()) {
@@ -26,11 +27,13 @@ public record BpeTrainerConfig(int vocabSize, int minFrequency, List<String> spe
         }
         int floor = 256 + specialTokens.size();
         if (vocabSize < floor) {
-            throw new IllegalArgumentException("vocabulary size " + vocabSize + " is smaller than the 256 byte tokens + "
-                    + specialTokens.size() + " special tokens = " + floor + ": use a vocabulary size of at least " + floor);
+            throw new IllegalArgumentException("vocabulary size " + vocabSize
+                    + " is smaller than the 256 byte tokens + " + specialTokens.size() + " special tokens = " + floor
+                    + ": use a vocabulary size of at least " + floor);
         }
         if (minFrequency < 0) {
-            throw new IllegalArgumentException("minimum pair frequency " + minFrequency + " is negative: use 0 or more");
+            throw new IllegalArgumentException("minimum pair frequency " + minFrequency
+                    + " is negative: use 0 or more");
         }
     }
 

@@ -24,7 +24,8 @@ final class HuggingFaceJson {
         JsonObject model = object(root, "model", where);
         String type = TokenizerFiles.asString(model.get("type"));
         if (type == null && !(model.has("vocab") && model.has("merges"))) {
-            throw new IllegalArgumentException(where + ": the model has no \"type\"; stepslm reads \"type\": \"BPE\" only");
+            throw new IllegalArgumentException(where
+                    + ": the model has no \"type\"; stepslm reads \"type\": \"BPE\" only");
         }
         if (type != null && !type.equals("BPE")) {
             throw new IllegalArgumentException(where + ": unsupported model type '" + type
@@ -39,7 +40,8 @@ final class HuggingFaceJson {
         }
         JsonElement dropout = model.get("dropout");
         if (dropout != null && !dropout.isJsonNull() && dropout.getAsDouble() != 0.0) {
-            throw new IllegalArgumentException(where + ": unsupported model.dropout " + dropout + ": BPE dropout is random; set it to null");
+            throw new IllegalArgumentException(where + ": unsupported model.dropout " + dropout
+                    + ": BPE dropout is random; set it to null");
         }
         JsonElement normalizer = root.get("normalizer");
         if (normalizer != null && !normalizer.isJsonNull()) {
@@ -48,41 +50,48 @@ final class HuggingFaceJson {
         }
         JsonElement decoder = root.get("decoder");
         if (decoder != null && !decoder.isJsonNull() && !"ByteLevel".equals(typeOf(decoder))) {
-            throw new IllegalArgumentException(where + ": unsupported decoder " + typeOf(decoder) + ": a byte-level BPE needs the ByteLevel decoder");
+            throw new IllegalArgumentException(where + ": unsupported decoder " + typeOf(decoder)
+                    + ": a byte-level BPE needs the ByteLevel decoder");
         }
         JsonElement pre = root.get("pre_tokenizer");
         SplitPattern pattern;
         boolean addPrefixSpace;
         if (pre == null || pre.isJsonNull()) {
-            throw new IllegalArgumentException(where + ": no pre_tokenizer: a byte-level BPE needs the ByteLevel pre-tokenizer");
+            throw new IllegalArgumentException(where
+                    + ": no pre_tokenizer: a byte-level BPE needs the ByteLevel pre-tokenizer");
         } else if ("ByteLevel".equals(typeOf(pre))) {
             JsonObject bl = pre.getAsJsonObject();
             if (bl.has("use_regex") && !bl.get("use_regex").getAsBoolean()) {
-                throw new IllegalArgumentException(where + ": unsupported pre_tokenizer ByteLevel with use_regex=false and no Split before it");
+                throw new IllegalArgumentException(where
+                        + ": unsupported pre_tokenizer ByteLevel with use_regex=false and no Split before it");
             }
             pattern = SplitPattern.GPT2;
             addPrefixSpace = bool(bl, "add_prefix_space", true);
         } else if ("Sequence".equals(typeOf(pre))) {
             JsonArray seq = pre.getAsJsonObject().getAsJsonArray("pretokenizers");
-            if (seq == null || seq.size() != 2 || !"Split".equals(typeOf(seq.get(0))) || !"ByteLevel".equals(typeOf(seq.get(1)))) {
-                throw new IllegalArgumentException(where + ": unsupported pre_tokenizer Sequence " + describeSequence(seq)
-                        + ": stepslm reads Sequence[Split, ByteLevel] only");
+            if (seq == null || seq.size() != 2
+                    || !"Split".equals(typeOf(seq.get(0))) || !"ByteLevel".equals(typeOf(seq.get(1)))) {
+                throw new IllegalArgumentException(where + ": unsupported pre_tokenizer Sequence "
+                        + describeSequence(seq) + ": stepslm reads Sequence[Split, ByteLevel] only");
             }
             JsonObject split = seq.get(0).getAsJsonObject();
             JsonObject bl = seq.get(1).getAsJsonObject();
             String behavior = TokenizerFiles.asString(split.get("behavior"));
             if (!"Isolated".equals(behavior) || bool(split, "invert", false)) {
-                throw new IllegalArgumentException(where + ": unsupported Split behavior " + behavior + (bool(split, "invert", false) ? " (inverted)" : "")
+                throw new IllegalArgumentException(where + ": unsupported Split behavior " + behavior
+                        + (bool(split, "invert", false) ? " (inverted)" : "")
                         + ": stepslm reads Split with behavior Isolated, invert false");
             }
             JsonObject p = split.getAsJsonObject("pattern");
             String regex = p == null ? null : TokenizerFiles.asString(p.get("Regex"));
             if (regex == null) {
-                throw new IllegalArgumentException(where + ": unsupported Split pattern " + p + ": a {\"Regex\": ...} pattern is needed");
+                throw new IllegalArgumentException(where + ": unsupported Split pattern " + p
+                        + ": a {\"Regex\": ...} pattern is needed");
             }
             pattern = SplitPattern.ofRegex(regex, where);
             if (bool(bl, "use_regex", true)) {
-                throw new IllegalArgumentException(where + ": unsupported ByteLevel use_regex=true after a Split (it would split twice)");
+                throw new IllegalArgumentException(where
+                        + ": unsupported ByteLevel use_regex=true after a Split (it would split twice)");
             }
             addPrefixSpace = bool(bl, "add_prefix_space", true);
         } else {
@@ -100,11 +109,12 @@ final class HuggingFaceJson {
         for (Map.Entry<String, JsonElement> e : vocabJson.entrySet()) {
             int id = e.getValue().getAsInt();
             if (id < 0) {
-                throw new IllegalArgumentException(where + ": negative id " + id + " for token " + BpeTokenizer.quote(e.getKey()));
+                throw new IllegalArgumentException(where + ": negative id " + id + " for token "
+                        + BpeTokenizer.quote(e.getKey()));
             }
             if (vocab[id] != null) {
-                throw new IllegalArgumentException(where + ": id " + id + " is given to both " + BpeTokenizer.quote(vocab[id])
-                        + " and " + BpeTokenizer.quote(e.getKey()));
+                throw new IllegalArgumentException(where + ": id " + id + " is given to both "
+                        + BpeTokenizer.quote(vocab[id]) + " and " + BpeTokenizer.quote(e.getKey()));
             }
             vocab[id] = e.getKey();
             ids.put(e.getKey(), id);
@@ -126,18 +136,20 @@ final class HuggingFaceJson {
                 String s = m.getAsString();
                 int sp = s.indexOf(' ');
                 if (sp < 0 || s.indexOf(' ', sp + 1) >= 0) {
-                    throw new IllegalArgumentException(where + ": merge " + line + " " + BpeTokenizer.quote(s) + " is not two tokens separated by one space");
+                    throw new IllegalArgumentException(where + ": merge " + line + " " + BpeTokenizer.quote(s)
+                            + " is not two tokens separated by one space");
                 }
                 a = s.substring(0, sp);
                 b = s.substring(sp + 1);
             } else {
-                throw new IllegalArgumentException(where + ": merge " + line + " " + m + " is neither \"a b\" nor [\"a\", \"b\"]");
+                throw new IllegalArgumentException(where + ": merge " + line + " " + m
+                        + " is neither \"a b\" nor [\"a\", \"b\"]");
             }
             Integer ia = ids.get(a);
             Integer ib = ids.get(b);
             if (ia == null || ib == null) {
-                throw new IllegalArgumentException(where + ": merge " + line + " uses " + BpeTokenizer.quote(ia == null ? a : b)
-                        + ", which is not in the vocabulary");
+                throw new IllegalArgumentException(where + ": merge " + line + " uses "
+                        + BpeTokenizer.quote(ia == null ? a : b) + ", which is not in the vocabulary");
             }
             merges.add(new int[] {ia, ib});
         }
@@ -153,8 +165,9 @@ final class HuggingFaceJson {
                 }
                 for (String flag : List.of("lstrip", "rstrip", "single_word")) {
                     if (bool(t, flag, false)) {
-                        throw new IllegalArgumentException(where + ": unsupported added token " + BpeTokenizer.quote(content) + " with "
-                                + flag + "=true (stepslm matches added tokens exactly)");
+                        throw new IllegalArgumentException(where + ": unsupported added token "
+                                + BpeTokenizer.quote(content) + " with " + flag
+                                + "=true (stepslm matches added tokens exactly)");
                     }
                 }
                 added.add(new BpeTokenizer.AddedToken(t.get("id").getAsInt(), content, bool(t, "special", false)));
@@ -254,7 +267,8 @@ final class HuggingFaceJson {
     private static JsonObject object(JsonObject parent, String name, String where) {
         JsonElement e = parent.get(name);
         if (e == null || !e.isJsonObject()) {
-            throw new IllegalArgumentException(where + ": \"" + name + "\" is missing or not an object; is this a HuggingFace tokenizer.json?");
+            throw new IllegalArgumentException(where + ": \"" + name
+                    + "\" is missing or not an object; is this a HuggingFace tokenizer.json?");
         }
         return e.getAsJsonObject();
     }

@@ -118,7 +118,8 @@ class BpeTokenizerTest {
 
     @Test
     void decodeRefusesForeignIds() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> trained.decode(new int[] {1, 800}));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> trained.decode(new int[] {1, 800}));
         assertTrue(e.getMessage().contains("800"), e.getMessage());
     }
 
@@ -133,7 +134,8 @@ class BpeTokenizerTest {
     @Test
     void badFilesAreRefusedWithTheFileAndTheProblem(@TempDir Path dir) throws Exception {
         String good = Files.readString(Fixtures.gpt2StyleFixture());
-        assertTrue(loadFails(dir, "truncated.json", good.substring(0, good.length() / 2)).getMessage().contains("truncated"));
+        assertTrue(loadFails(dir, "truncated.json", good.substring(0, good.length() / 2)).getMessage()
+                .contains("truncated"));
         assertTrue(loadFails(dir, "garbage.json", "{\"model\": nope}").getMessage().contains("malformed"));
         assertTrue(loadFails(dir, "array.json", "[1, 2]").getMessage().contains("not a JSON object"));
         assertTrue(loadFails(dir, "other.json", "{\"foo\": 1}").getMessage().contains("not a tokenizer file"));
@@ -143,13 +145,15 @@ class BpeTokenizerTest {
 
         JsonObject wordPiece = TokenizerFiles.readJson(Fixtures.gpt2StyleFixture());
         wordPiece.getAsJsonObject("model").addProperty("type", "WordPiece");
-        assertTrue(loadFails(dir, "wordpiece.json", wordPiece.toString()).getMessage().contains("unsupported model type 'WordPiece'"));
+        assertTrue(loadFails(dir, "wordpiece.json", wordPiece.toString()).getMessage()
+                .contains("unsupported model type 'WordPiece'"));
 
         JsonObject metaspace = TokenizerFiles.readJson(Fixtures.gpt2StyleFixture());
         JsonObject pre = new JsonObject();
         pre.addProperty("type", "Metaspace");
         metaspace.add("pre_tokenizer", pre);
-        assertTrue(loadFails(dir, "metaspace.json", metaspace.toString()).getMessage().contains("unsupported pre_tokenizer Metaspace"));
+        assertTrue(loadFails(dir, "metaspace.json", metaspace.toString()).getMessage()
+                .contains("unsupported pre_tokenizer Metaspace"));
 
         JsonObject nfkc = TokenizerFiles.readJson(Fixtures.gpt2StyleFixture());
         JsonObject norm = new JsonObject();
@@ -180,15 +184,19 @@ class BpeTokenizerTest {
         list.add(bl);
         seq.add("pretokenizers", list);
         regex.add("pre_tokenizer", seq);
-        assertTrue(loadFails(dir, "regex.json", regex.toString()).getMessage().contains("unsupported split regex \\w+"));
+        assertTrue(loadFails(dir, "regex.json", regex.toString()).getMessage()
+                .contains("unsupported split regex \\w+"));
 
         Files.write(dir.resolve("binary.json"), new byte[] {(byte) 0xFF, (byte) 0xFE, 0});
-        IllegalArgumentException bin = assertThrows(IllegalArgumentException.class, () -> TokenizerFiles.load(dir.resolve("binary.json")));
+        IllegalArgumentException bin = assertThrows(IllegalArgumentException.class,
+                () -> TokenizerFiles.load(dir.resolve("binary.json")));
         assertTrue(bin.getMessage().contains("binary.json") && bin.getMessage().contains("UTF-8"), bin.getMessage());
         Path folder = Files.createDirectories(dir.resolve("folder.json"));
         java.io.IOException isDir = assertThrows(java.io.IOException.class, () -> TokenizerFiles.load(folder));
-        assertTrue(isDir.getMessage().contains("folder.json") && isDir.getMessage().contains("directory"), isDir.getMessage());
-        java.io.IOException missing = assertThrows(java.io.IOException.class, () -> TokenizerFiles.load(dir.resolve("missing.json")));
+        assertTrue(isDir.getMessage().contains("folder.json") && isDir.getMessage().contains("directory"),
+                isDir.getMessage());
+        java.io.IOException missing = assertThrows(java.io.IOException.class,
+                () -> TokenizerFiles.load(dir.resolve("missing.json")));
         assertTrue(missing.getMessage().contains("missing.json"), missing.getMessage());
     }
 }

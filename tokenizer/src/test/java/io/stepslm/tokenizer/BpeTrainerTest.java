@@ -43,7 +43,8 @@ class BpeTrainerTest {
     void knownAnswerWithSpacesAndVocabularyLimit() {
         // GPT-2 split: "low", " low", " lower", " lowest" ... the space byte 'Ġ' is id 220, as in GPT-2.
         String text = "low low low lower lowest newer newest";
-        BpeTrainerConfig config = new BpeTrainerConfig(256 + 4 + 1, 1, List.of(Tokenizer.END_OF_TEXT), SplitPattern.GPT2);
+        BpeTrainerConfig config =
+                new BpeTrainerConfig(256 + 4 + 1, 1, List.of(Tokenizer.END_OF_TEXT), SplitPattern.GPT2);
         BpeTokenizer t = new BpeTrainer(config).train(List.of(text).iterator()).tokenizer();
         // 'l'=75,'o'=78 -> (l,o) before (o,w) ('o'=78,'w'=86); then eight pairs tie at 2 and (e,r) = (68, 81)
         // is the smallest: (e,s) = (68, 82), (e,w) = (68, 86), (w,e) = (86, 68), (Ġlow,e) = (258, 68)
@@ -55,8 +56,10 @@ class BpeTrainerTest {
 
     @Test
     void specialTokensAreNeverCountedOrMerged() {
-        BpeTrainerConfig config = new BpeTrainerConfig(300, 1, List.of(Tokenizer.END_OF_TEXT, "<|user|>"), SplitPattern.GPT2);
-        BpeTokenizer t = new BpeTrainer(config).train(List.of("<|endoftext|><|endoftext|><|user|>ab<|user|>ab").iterator()).tokenizer();
+        BpeTrainerConfig config =
+                new BpeTrainerConfig(300, 1, List.of(Tokenizer.END_OF_TEXT, "<|user|>"), SplitPattern.GPT2);
+        BpeTokenizer t = new BpeTrainer(config)
+                .train(List.of("<|endoftext|><|endoftext|><|user|>ab<|user|>ab").iterator()).tokenizer();
         assertEquals(List.of("a b"), mergeStrings(t));
         assertEquals(257, t.endOfTextId());
         assertArrayEquals(new int[] {258, 256, 257}, t.encode("<|user|>ab<|endoftext|>"));
@@ -133,7 +136,8 @@ class BpeTrainerTest {
         BpeTrainerConfig config = BpeTrainerConfig.gpt2(400);
         BpeTrainer.Result whole = new BpeTrainer(config).train(List.of(text).iterator());
         int cut = CorpusFiles.safeCut(text, 300_000);
-        BpeTrainer.Result split = new BpeTrainer(config).train(List.of(text.substring(0, cut), text.substring(cut)).iterator());
+        BpeTrainer.Result split =
+                new BpeTrainer(config).train(List.of(text.substring(0, cut), text.substring(cut)).iterator());
         assertTrue(cut > 250_000 && cut <= 300_000, "cut at " + cut);
         assertEquals(whole.stats().pretokens(), split.stats().pretokens());
         assertEquals(SplitPattern.GPT2.split(text).size(), whole.stats().pretokens());
@@ -164,12 +168,15 @@ class BpeTrainerTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new BpeTrainer(BpeTrainerConfig.gpt2(300)).train(List.of(empty)));
         assertTrue(e.getMessage().contains("empty.txt") && e.getMessage().contains("empty"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new BpeTrainer(BpeTrainerConfig.gpt2(300)).train(List.of("<|endoftext|>").iterator()));
+        assertThrows(IllegalArgumentException.class,
+                () -> new BpeTrainer(BpeTrainerConfig.gpt2(300)).train(List.of("<|endoftext|>").iterator()));
         Path missing = dir.resolve("missing.txt");
-        java.io.IOException io = assertThrows(java.io.IOException.class, () -> new BpeTrainer(BpeTrainerConfig.gpt2(300)).train(List.of(missing)));
+        java.io.IOException io = assertThrows(java.io.IOException.class,
+                () -> new BpeTrainer(BpeTrainerConfig.gpt2(300)).train(List.of(missing)));
         assertTrue(io.getMessage().contains("missing.txt"), io.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new BpeTrainerConfig(300, -1, List.of(), SplitPattern.GPT2));
-        assertThrows(IllegalArgumentException.class, () -> new BpeTrainerConfig(300, 1, List.of("a", "a"), SplitPattern.GPT2));
+        assertThrows(IllegalArgumentException.class,
+                () -> new BpeTrainerConfig(300, 1, List.of("a", "a"), SplitPattern.GPT2));
     }
 
     @Test

@@ -26,7 +26,8 @@ final class Fixtures {
             "日本語のテキスト、中文文本。한국어 텍스트입니다.",
             "emoji 👍🏽 family 👨‍👩‍👧‍👦 flags 🇫🇷🇯🇵 hearts ❤️🧡 keycap 1️⃣ 🙂🙃",
             "combining: e\u0301 a\u0308 n\u0303 Z\u0351\u0352\u0353 हिन्दी ภาษาไทย العربية עִבְרִית",
-            "controls:\u0000\u0001\u0007\b\u001b[31mred\u001b[0m\u001c\u001d\u001e\u001f\u007f\u0085 and\u00a0nbsp\u2028ls\u2029ps\u3000ideo\u200bzw",
+            "controls:\u0000\u0001\u0007\b\u001b[31mred\u001b[0m\u001c\u001d\u001e\u001f\u007f\u0085"
+                    + " and\u00a0nbsp\u2028ls\u2029ps\u3000ideo\u200bzw",
             "windows\r\nline\r\n\r\nendings\r\n  \r\n\ttabs\t\tand\u000bvt\u000cff\n\n\n",
             "spaces:" + " ".repeat(300) + "end" + " ".repeat(17) + "\n" + " ".repeat(5),
             "digits 0123456789012345678901234567890123456789 3.14159 1,000,000 ٣٤٥ ⅣⅫ ½ ²³ 2024-11-27T03:50Z",

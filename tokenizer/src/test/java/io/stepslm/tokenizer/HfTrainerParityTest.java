@@ -24,7 +24,8 @@ class HfTrainerParityTest {
 
     @Test
     void sameMergesAsHuggingFaceTrainer() throws Exception {
-        BpeTokenizer hf = TokenizerFiles.loadBpe(java.nio.file.Paths.get(getClass().getResource("hf-trained-tokenizer.json").toURI()));
+        BpeTokenizer hf = TokenizerFiles.loadBpe(
+                java.nio.file.Paths.get(getClass().getResource("hf-trained-tokenizer.json").toURI()));
         List<String> lines = Arrays.asList(corpus().split("(?<=\n)"));
         // min frequency 0 and no special tokens: the node trainer's defaults; the vocabulary is large enough
         // that both stop when no pair is left

@@ -44,7 +44,10 @@ class HuggingFaceParityTest {
         Files.writeString(prefixSpace, fixture.toString());
     }
 
-    /** The fixture without the tokens of control bytes 0-8 and 14-31 (as HF's trainer writes when it never saw them). */
+    /**
+     * The fixture without the tokens of control bytes 0-8 and 14-31 (as HF's trainer writes when it never saw
+     * them).
+     */
     private static Path missingBytes(String name, String unk, boolean fuseUnk) throws Exception {
         JsonObject json = TokenizerFiles.readJson(Fixtures.gpt2StyleFixture());
         JsonObject model = json.getAsJsonObject("model");
@@ -73,7 +76,8 @@ class HuggingFaceParityTest {
         assertParity(missingBytes("fused-unk.json", "<unk>", true));
         Tokenizer fused = TokenizerFiles.load(dir.resolve("fused-unk.json"));
         assertArrayEquals(new int[] {5000}, fused.encode("\u0001\u0002\u0003"));
-        assertArrayEquals(new int[] {5000, 5000, 5000}, TokenizerFiles.load(dir.resolve("unk.json")).encode("\u0001\u0002\u0003"));
+        assertArrayEquals(new int[] {5000, 5000, 5000},
+                TokenizerFiles.load(dir.resolve("unk.json")).encode("\u0001\u0002\u0003"));
         assertEquals(0, TokenizerFiles.load(dir.resolve("dropped.json")).encode("\u0001\u0002").length);
     }
 
@@ -125,7 +129,8 @@ class HuggingFaceParityTest {
             try (HuggingFaceTokenizer hf = Fixtures.huggingFace(file)) {
                 for (String s : Fixtures.HARD) {
                     int[] ids = ours.encode(s);
-                    assertEquals(hf.decode(java.util.Arrays.stream(ids).asLongStream().toArray(), false), ours.decode(ids));
+                    assertEquals(hf.decode(java.util.Arrays.stream(ids).asLongStream().toArray(), false),
+                            ours.decode(ids));
                     assertEquals(s, ours.decode(ids));
                 }
             }
@@ -155,7 +160,8 @@ class HuggingFaceParityTest {
                 long tokens = 0;
                 for (int i = 0; i < paragraphs.size(); i++) {
                     int k = i;
-                    assertArrayEquals(Fixtures.ids(theirs[i]), mine[i], () -> file.getFileName() + " differs on paragraph " + k);
+                    assertArrayEquals(Fixtures.ids(theirs[i]), mine[i],
+                            () -> file.getFileName() + " differs on paragraph " + k);
                     assertEquals(paragraphs.get(i), ours.decode(mine[i]));
                     tokens += mine[i].length;
                 }

@@ -35,13 +35,16 @@ class SplitPatternTest {
     @EnumSource(SplitPattern.class)
     void scannerEqualsRegexOnRandomStrings(SplitPattern p) {
         for (String s : Fixtures.random(20_000, 40, 7)) {
-            assertEquals(regexSplit(p, s), p.split(s), () -> "text: " + s.codePoints().mapToObj(Integer::toHexString).toList());
+            assertEquals(regexSplit(p, s), p.split(s),
+                    () -> "text: " + s.codePoints().mapToObj(Integer::toHexString).toList());
         }
     }
 
     @Test
     void knownSplits() {
-        assertEquals(List.of("Hello", ",", " world", "'s", " 123", "  ", " x", "\n\n"), SplitPattern.GPT2.split("Hello, world's 123   x\n\n"));
-        assertEquals(List.of("Hello", ",", " world", "'S", " ", "123", "4", "  ", " x", "!\n\n"), SplitPattern.CL100K.split("Hello, world'S 1234   x!\n\n"));
+        assertEquals(List.of("Hello", ",", " world", "'s", " 123", "  ", " x", "\n\n"),
+                SplitPattern.GPT2.split("Hello, world's 123   x\n\n"));
+        assertEquals(List.of("Hello", ",", " world", "'S", " ", "123", "4", "  ", " x", "!\n\n"),
+                SplitPattern.CL100K.split("Hello, world'S 1234   x!\n\n"));
     }
 }
