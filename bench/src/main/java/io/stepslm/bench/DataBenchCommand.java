@@ -11,7 +11,6 @@ import io.stepslm.datasets.StreamingConfig;
 import io.stepslm.datasets.StreamingLoader;
 import io.stepslm.datasets.WindowSource;
 import io.stepslm.files.AtomicFiles;
-import io.stepslm.machine.Machine;
 import io.stepslm.train.TokenWindows;
 import io.stepslm.tokenizer.BpeTokenizer;
 import io.stepslm.tokenizer.BpeTrainer;
@@ -23,8 +22,6 @@ import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -32,9 +29,8 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code stepslm bench data}: a folder of novels (the project uses the six Austen novels of ../shared/data/austen)
@@ -84,23 +80,22 @@ public final class DataBenchCommand implements Callable<Integer> {
     @Option(names = "--skip-streaming-1", description = "Skip the one-thread streaming run (the slowest part).")
     boolean skipOneThread;
 
-    @Spec
-    CommandSpec spec;
+    @Mixin
+    BenchReport report;
 
     private PrintWriter out;
-    private final Machine machine = Machine.local();
 
     @Override
     public Integer call() throws Exception {
-        out = spec.commandLine().getOut();
+        out = report.out();
         if (corpusMb <= 0 || blockSize <= 0 || !(sampleSeconds > 0)) {
             throw new IllegalArgumentException("--corpus-mb " + corpusMb + ", --block-size " + blockSize
                     + " and --sample-seconds " + sampleSeconds + " must be positive, e.g. 200, 1024 and 5");
         }
-        int cores = machine.logicalCpus();
+        int cores = report.machine.logicalCpus();
         Files.createDirectories(work);
-        out.printf(Locale.ROOT, "bench data: %s, %s, Java %s, T=%d%n", LocalDate.now(ZoneOffset.UTC),
-                machine.summary(), System.getProperty("java.version"), blockSize);
+        out.printf(Locale.ROOT, "bench data: %s, Java %s, T=%d%n", report.dateAndMachine(),
+                System.getProperty("java.version"), blockSize);
         Path corpus = corpus();
         long rawBytes = textBytes(corpus);
         long gzBytes;
@@ -191,14 +186,14 @@ public final class DataBenchCommand implements Callable<Integer> {
                     random / 1e6, sequential / 1e6, peer / 1e6);
         }
         out.printf("load average at end %s (above the core count, other work shared the CPU and the figures are "
-                + "low)%n", machine.loadAverageText());
+                + "low)%n", report.machine.loadAverageText());
         out.flush();
         return 0;
     }
 
     /** CPU time of this process (all threads, including GC and JIT). */
     private long cpuNanos() {
-        return machine.processCpu().toNanos();
+        return report.machine.processCpu().toNanos();
     }
 
     /**

@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.LibUtils;
 import ai.djl.util.cuda.CudaUtils;
-import com.google.gson.JsonObject;
 import io.stepslm.datasets.LoaderState;
 import io.stepslm.datasets.WindowSource;
 import io.stepslm.machine.DeviceSetting;
@@ -27,7 +26,6 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -213,15 +211,8 @@ public final class GpuBenchCommand implements Callable<Integer> {
     /** Trains a fresh model for warmup + steps steps in {@code p}; timed over the last {@code steps}. */
     Row train(ModelConfig config, Device d, Precision p) {
         int t = config.contextLength();
-        JsonObject o = new JsonObject();
-        o.addProperty("batchSize", batch);
-        o.addProperty("context", t);
-        o.addProperty("accumulation", 1);
-        o.addProperty("gradClip", 1.0);
-        o.addProperty("precision", p.id());
-        o.addProperty("maxSteps", warmup + steps);
-        TrainConfig trainConfig = TrainConfig.shakespeareChar().withOverrides(o, "bench gpu");
-        int[] tokens = new SplittableRandom(1).ints(Math.max(100_000, 4 * batch * (t + 1)), 0, vocab).toArray();
+        TrainConfig trainConfig = BenchTraining.config(batch, t, p, warmup + steps, "bench gpu");
+        int[] tokens = BenchTraining.randomTokens(batch, t, vocab);
         double seconds = 0;
         double first = Double.NaN;
         double last = Double.NaN;

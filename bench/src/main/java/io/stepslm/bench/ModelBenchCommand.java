@@ -1,7 +1,6 @@
 package io.stepslm.bench;
 
 import ai.djl.engine.Engine;
-import com.google.gson.JsonObject;
 import io.stepslm.datasets.LoaderState;
 import io.stepslm.datasets.WindowSource;
 import io.stepslm.machine.CpuThreads;
@@ -26,7 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -220,15 +218,8 @@ public final class ModelBenchCommand implements Callable<Integer> {
     Result measure(String name, ModelConfig config, ModelRuntime runtime, String label, int b, int n, int th)
             throws IOException {
         int t = config.contextLength();
-        JsonObject o = new JsonObject();
-        o.addProperty("batchSize", b);
-        o.addProperty("context", t);
-        o.addProperty("accumulation", 1);
-        o.addProperty("gradClip", 1.0);
-        o.addProperty("precision", runtime.precision().id());
-        o.addProperty("maxSteps", warmup + n);
-        TrainConfig trainConfig = TrainConfig.shakespeareChar().withOverrides(o, "bench model");
-        int[] tokens = new SplittableRandom(1).ints(Math.max(100_000, 4 * b * (t + 1)), 0, vocab).toArray();
+        TrainConfig trainConfig = BenchTraining.config(b, t, runtime.precision(), warmup + n, "bench model");
+        int[] tokens = BenchTraining.randomTokens(b, t, vocab);
         double fwdBwdSeconds = 0;
         double stepSeconds = 0;
         long cpuNanos = 0;

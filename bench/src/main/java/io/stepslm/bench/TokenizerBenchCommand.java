@@ -17,8 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,9 +24,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code stepslm bench tokenizer}: BPE training time next to HuggingFace tokenizers' Rust trainer (npm
@@ -74,15 +71,14 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
     @Option(names = "--no-hf-train", description = "Skip the node training peer.")
     boolean noHfTrain;
 
-    @Spec
-    CommandSpec spec;
+    @Mixin
+    BenchReport report;
 
     private PrintWriter out;
-    private final Machine machine = Machine.local();
 
     @Override
     public Integer call() throws Exception {
-        out = spec.commandLine().getOut();
+        out = report.out();
         if (repeats < 1) {
             throw new IllegalArgumentException("--repeats " + repeats + " must be at least 1");
         }
@@ -114,8 +110,8 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
         }
         byte[] bytes = Files.readAllBytes(corpus);
         String text = new String(bytes, StandardCharsets.UTF_8);
-        out.printf(Locale.ROOT, "stepslm bench tokenizer, %s, %s, java %s%n", LocalDate.now(ZoneOffset.UTC),
-                machine.summary(), System.getProperty("java.version"));
+        out.printf(Locale.ROOT, "stepslm bench tokenizer, %s, java %s%n", report.dateAndMachine(),
+                System.getProperty("java.version"));
         out.printf(Locale.ROOT, "corpus: %d files concatenated, %,d bytes%n%n", files.size(), bytes.length);
         out.flush();
 
@@ -215,8 +211,8 @@ public final class TokenizerBenchCommand implements Callable<Integer> {
                 same = Arrays.equals(hfIds, ourIds[i]);
             }
             out.println("  ids identical to HF on every paragraph: " + (same ? "yes" : "NO"));
-            out.println("load average at the end: " + machine.loadAverageText() + " (other processes share these "
-                    + "cores; wall-clock figures include their effect)");
+            out.println("load average at the end: " + report.machine.loadAverageText()
+                    + " (other processes share these cores; wall-clock figures include their effect)");
             out.flush();
             return same ? 0 : 1;
         }

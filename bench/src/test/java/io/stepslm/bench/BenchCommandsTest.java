@@ -108,8 +108,8 @@ class BenchCommandsTest {
         assertTrue(r.out().startsWith("stepslm bench generate: "), r.out());
         for (String m : List.of("llama", "gpt2", "steps")) {
             // system, threads, prompt tok/s, gen tok/s, early ms, late ms, late/early
-            assertEquals(1, r.count("stepslm " + m + " +1 +\\d+\\.\\d +\\d+\\.\\d +\\d+\\.\\d +\\d+\\.\\d\\d +\\d+\\.\\d\\d"
-                    + " +\\d+\\.\\d\\d"), m + " row in\n" + r.out());
+            assertEquals(1, r.count("stepslm " + m + " +1 +\\d+\\.\\d +\\d+\\.\\d +\\d+\\.\\d"
+                    + " +\\d+\\.\\d\\d +\\d+\\.\\d\\d +\\d+\\.\\d\\d"), m + " row in\n" + r.out());
         }
         Run noScript = bench("generate", "--tokenizer", tokenizer.toString(), "--peer-gguf", tokenizer.toString(),
                 "--peer-dir", dir.toString());
@@ -132,6 +132,7 @@ class BenchCommandsTest {
                 "--sample-seconds", "0.2");
         assertEquals(0, r.exit(), r.err() + r.out());
         assertTrue(r.out().startsWith("bench data: "), r.out());
+        assertEquals(1, r.count("bench data: \\d{4}-\\d\\d-\\d\\d, .+, Java \\S+, T=32"), r.out());
         assertEquals(1, r.count("corpus: .*, 1\\.\\d MB of text in \\d+\\.\\d MB of gzip files"), r.out());
         String rate = "\\d+\\.\\d\\d MB/s, \\d+\\.\\d\\d M tokens/s";
         assertEquals(1, r.count("streaming, 1 thread: 1\\.\\d MB in \\d+\\.\\d s = " + rate + ", [\\d,]+ windows; "
@@ -154,6 +155,7 @@ class BenchCommandsTest {
         Run r = bench("tokenizer", "--input", source.toString(), "--repeats", "1", "--vocab-size", "300",
                 "--no-hf-train");
         assertEquals(0, r.exit(), r.err() + r.out());
+        assertEquals(1, r.count("stepslm bench tokenizer, \\d{4}-\\d\\d-\\d\\d, .+, java \\S+"), r.out());
         assertEquals(1, r.count("  stepslm BpeTrainer +best +\\d+\\.\\d\\d s +median +\\d+\\.\\d\\d s +vocab 300"),
                 r.out());
         assertEquals(1, r.count("  stepslm 1 thread +\\d+\\.\\d MB/s \\(best; median \\d+\\.\\d\\) +warm cache "
