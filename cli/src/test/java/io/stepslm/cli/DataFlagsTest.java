@@ -157,7 +157,7 @@ class DataFlagsTest {
         bytes[good.length + 2] = (byte) 0x80; // lone continuation byte
         Path latin = Files.write(dir.resolve("latin.txt"), bytes);
         Path clean = Files.write(dir.resolve("clean.txt"), good);
-        String log = TrainEvalGenerateCommandTest.stdout(() -> CliRun.of("train", "--char", "--input", latin.toString(),
+        String log = CliRun.stdout(() -> CliRun.of("train", "--char", "--input", latin.toString(),
                 clean.toString(),
                 "--preset", "tiny", "--max-steps", "1", "--batch-size", "2", "--context", "16", "--threads", "1",
                 "--out", dir.resolve("run").toString()), 0);

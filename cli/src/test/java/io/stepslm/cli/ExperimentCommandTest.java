@@ -11,14 +11,10 @@ import io.stepslm.datasets.BuiltinCorpus;
 import io.stepslm.model.ModelFiles;
 import io.stepslm.model.Diagnostics;
 import io.stepslm.model.ModelConfig;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,21 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
  * invocation reuses every finished run, and {@code stepslm diagnose} reads the same checkpoints.
  */
 class ExperimentCommandTest {
-
-    private static String stdout(Supplier<CliRun> invocation) {
-        PrintStream saved = System.out;
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
-        CliRun run;
-        try {
-            run = invocation.get();
-        } finally {
-            System.setOut(saved);
-        }
-        String out = buffer.toString(StandardCharsets.UTF_8);
-        assertEquals(0, run.exit(), run.err() + out);
-        return out;
-    }
 
     @Test
     void tinyExperimentReportsWhatEvalGivesAndResumes(@TempDir Path dir) throws Exception {
@@ -57,7 +38,7 @@ class ExperimentCommandTest {
         Path out = dir.resolve("out");
         String[] args = {"experiment", "steps-vs-plain", "--preset", "tiny", "--data", data.toString(), "--val-file",
             "held.txt", "--out", out.toString(), "--threads", "1"};
-        String first = stdout(() -> CliRun.of(args));
+        String first = CliRun.stdout(() -> CliRun.of(args), 0);
         assertTrue(first.contains("complete"), first);
 
         JsonObject results = JsonParser.parseString(Files.readString(out.resolve("results.json"))).getAsJsonObject();
@@ -68,8 +49,8 @@ class ExperimentCommandTest {
         for (JsonElement e : runs) {
             JsonObject r = e.getAsJsonObject();
             Path checkpoint = out.resolve(r.get("checkpoint").getAsString());
-            String json = stdout(() -> CliRun.of("eval", "--checkpoint", checkpoint.toString(), "--json",
-                    "--threads", "1", held.toString()));
+            String json = CliRun.stdout(() -> CliRun.of("eval", "--checkpoint", checkpoint.toString(), "--json",
+                    "--threads", "1", held.toString()), 0);
             JsonObject total = JsonParser.parseString(json.substring(json.indexOf('{'))).getAsJsonObject()
                     .getAsJsonObject("total");
             String name = r.get("name").getAsString();
@@ -97,7 +78,7 @@ class ExperimentCommandTest {
         assertTrue(html.contains("data:image/png;base64,") && !html.contains("pending"), "self-contained, complete");
 
         // a second invocation trains nothing: every run is reused from its result.json
-        String again = stdout(() -> CliRun.of(args));
+        String again = CliRun.stdout(() -> CliRun.of(args), 0);
         // 4 equal-token runs, then plain, steps and steps-time of both seeds for the time-matched phase
         assertEquals(10, again.split("\\(reused\\)", -1).length - 1, again);
         assertTrue(!again.contains(": training "), again);
@@ -108,8 +89,8 @@ class ExperimentCommandTest {
         // diagnose reads the same checkpoints: ratio 1 at the embedding, a table, a JSON file and a chart
         Path steps = out.resolve(runs.get(1).getAsJsonObject().get("checkpoint").getAsString());
         Path diag = dir.resolve("diag");
-        String table = stdout(() -> CliRun.of("diagnose", "--checkpoint", steps.toString(), "--threads", "1",
-                "--batches", "2", "--out", diag.toString(), held.toString()));
+        String table = CliRun.stdout(() -> CliRun.of("diagnose", "--checkpoint", steps.toString(), "--threads", "1",
+                "--batches", "2", "--out", diag.toString(), held.toString()), 0);
         assertTrue(table.contains("embedding") && table.contains("step ablation"), table);
         JsonObject d = JsonParser.parseString(Files.readString(diag.resolve("diagnosis.json"))).getAsJsonObject();
         JsonObject embedding = d.getAsJsonArray("ratios").get(0).getAsJsonObject();

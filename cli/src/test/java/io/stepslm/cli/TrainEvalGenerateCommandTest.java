@@ -6,32 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.stepslm.datasets.BuiltinCorpus;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** train -> eval -> generate through the command line, as the README shows them, on a slice of the built-in corpus. */
 class TrainEvalGenerateCommandTest {
-
-    /** These commands print their results on System.out: capture it around one invocation. */
-    static String stdout(Supplier<CliRun> invocation, int expectedExit) {
-        PrintStream saved = System.out;
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
-        CliRun run;
-        try {
-            run = invocation.get();
-        } finally {
-            System.setOut(saved);
-        }
-        assertEquals(expectedExit, run.exit(), run.err());
-        return buffer.toString(StandardCharsets.UTF_8);
-    }
 
     @Test
     void modelConfigFileOverridesThePresetAndIsStoredInTheCheckpoint(@TempDir Path dir) throws Exception {
@@ -40,16 +22,16 @@ class TrainEvalGenerateCommandTest {
         Path overrides = dir.resolve("llama.json");
         Files.writeString(overrides, "{\"positions\": \"ROTARY\", \"norm\": \"RMS_NORM\", \"mlp\": \"SWIGLU\"}");
         Path run = dir.resolve("run");
-        stdout(() -> CliRun.of("train", "--char", "--data", corpus.toString(), "--model", "char-tiny", "--model-config",
-                overrides.toString(), "--preset", "tiny", "--max-steps", "4", "--batch-size", "2", "--context", "16",
-                "--threads", "1", "--out", run.toString()), 0);
+        CliRun.stdout(() -> CliRun.of("train", "--char", "--data", corpus.toString(), "--model", "char-tiny",
+                "--model-config", overrides.toString(), "--preset", "tiny", "--max-steps", "4", "--batch-size", "2",
+                "--context", "16", "--threads", "1", "--out", run.toString()), 0);
         String stored = Files.readString(run.resolve("checkpoints/step-000004/model/config.json"));
         assertTrue(stored.contains("ROTARY") && stored.contains("RMS_NORM") && stored.contains("SWIGLU"), stored);
 
         Path run3 = dir.resolve("run3");
-        stdout(() -> CliRun.of("train", "--char", "--data", corpus.toString(), "--positions", "rotary", "--norm", "rms",
-                "--preset", "tiny", "--max-steps", "2", "--batch-size", "2", "--context", "16", "--threads", "1",
-                "--out", run3.toString()), 0);
+        CliRun.stdout(() -> CliRun.of("train", "--char", "--data", corpus.toString(), "--positions", "rotary",
+                "--norm", "rms", "--preset", "tiny", "--max-steps", "2", "--batch-size", "2", "--context", "16",
+                "--threads", "1", "--out", run3.toString()), 0);
         String flagged = Files.readString(run3.resolve("checkpoints/step-000002/model/config.json"));
         assertTrue(flagged.contains("ROTARY") && flagged.contains("RMS_NORM") && flagged.contains("GELU"), flagged);
         CliRun wrong = CliRun.of("train", "--char", "--data", corpus.toString(), "--positions", "sinusoidal",
@@ -70,10 +52,10 @@ class TrainEvalGenerateCommandTest {
         Files.writeString(corpus, BuiltinCorpus.text().substring(0, 60_000), StandardCharsets.UTF_8);
         Path run = dir.resolve("run");
 
-        String trained = stdout(() -> CliRun.of("train", "--char", "--data", corpus.toString(), "--model", "char-tiny",
-                "--preset", "tiny", "--max-steps", "150", "--eval-interval", "75", "--eval-batches", "4",
-                "--batch-size", "4",
-                "--context", "32", "--threads", "1", "--out", run.toString()), 0);
+        String trained = CliRun.stdout(() -> CliRun.of("train", "--char", "--data", corpus.toString(),
+                "--model", "char-tiny", "--preset", "tiny", "--max-steps", "150", "--eval-interval", "75",
+                "--eval-batches", "4", "--batch-size", "4", "--context", "32", "--threads", "1",
+                "--out", run.toString()), 0);
         assertTrue(trained.contains("val loss"), trained);
         assertTrue(Files.isDirectory(run.resolve("checkpoints/best")), "best checkpoint");
         assertTrue(Files.isRegularFile(run.resolve("report.html")), "report");
@@ -83,7 +65,7 @@ class TrainEvalGenerateCommandTest {
         String heldOut = BuiltinCorpus.text().substring(80_000, 90_000);
         Path heldOutFile = dir.resolve("held-out.txt");
         Files.writeString(heldOutFile, heldOut, StandardCharsets.UTF_8);
-        String json = stdout(() -> CliRun.of("eval", "--checkpoint", run.toString(), "--context", "32", "--json",
+        String json = CliRun.stdout(() -> CliRun.of("eval", "--checkpoint", run.toString(), "--context", "32", "--json",
                 heldOutFile.toString()), 0);
         JsonObject total = JsonParser.parseString(json.substring(json.indexOf('{'))).getAsJsonObject()
                 .getAsJsonObject("total");
@@ -93,15 +75,14 @@ class TrainEvalGenerateCommandTest {
         assertTrue(perplexity > 1 && perplexity < 0.9 * unigram, "held-out perplexity " + perplexity
                 + " must beat character frequencies (" + unigram + ")");
 
-        String text = stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(), "--prompt", "It is a truth",
-                "--tokens", "40", "--seed", "3"), 0);
+        String text = CliRun.stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(),
+                "--prompt", "It is a truth", "--tokens", "40", "--seed", "3"), 0);
         assertTrue(text.startsWith("It is a truth") && text.length() > "It is a truth".length() + 10, text);
-        assertEquals(text, stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(), "--prompt",
-                "It is a truth",
-                "--tokens", "40", "--seed", "3"), 0), "same seed, same text");
+        assertEquals(text, CliRun.stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(),
+                "--prompt", "It is a truth", "--tokens", "40", "--seed", "3"), 0), "same seed, same text");
 
         // a huge --tokens allocates nothing up front; the stop string ends it, and --json reports why
-        String stopped = stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(), "--prompt", "It is",
+        String stopped = CliRun.stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(), "--prompt", "It is",
                 "--tokens", "2000000000", "--stop", "e", "--stop", " ", "--stop", "a", "--temperature", "1", "--json"),
                 0);
         JsonObject g = JsonParser.parseString(stopped.strip()).getAsJsonObject();
@@ -113,7 +94,7 @@ class TrainEvalGenerateCommandTest {
         // one prompt per document of a prompt file, each with its own JSON line
         Path prompts = dir.resolve("prompts.txt");
         Files.writeString(prompts, "Elizabeth<|endoftext|>Mr. Darcy<|endoftext|>", StandardCharsets.UTF_8);
-        String lines = stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(), "--prompt-file",
+        String lines = CliRun.stdout(() -> CliRun.of("generate", "--checkpoint", run.toString(), "--prompt-file",
                 prompts.toString(), "--per-document", "--tokens", "5", "--min-p", "0.05", "--repeat-penalty", "1.1",
                 "--presence-penalty", "0.5", "--frequency-penalty", "0.1", "--json"), 0);
         String[] objects = lines.strip().split("\n");
@@ -144,10 +125,10 @@ class TrainEvalGenerateCommandTest {
                 "--tokenizer", tok.toString(), "--out", data.toString(), "--quiet");
         assertEquals(0, prepared.exit(), prepared.err());
         Path run = dir.resolve("run");
-        String trained = stdout(() -> CliRun.of("train", "--shards", data.toString(), "--tokenizer", tok.toString(),
-                "--model", "char-tiny", "--preset", "tiny", "--max-steps", "20", "--eval-interval", "10",
-                "--eval-batches", "2",
-                "--batch-size", "4", "--context", "32", "--threads", "1", "--out", run.toString()), 0);
+        String trained = CliRun.stdout(() -> CliRun.of("train", "--shards", data.toString(),
+                "--tokenizer", tok.toString(), "--model", "char-tiny", "--preset", "tiny", "--max-steps", "20",
+                "--eval-interval", "10", "--eval-batches", "2", "--batch-size", "4", "--context", "32",
+                "--threads", "1", "--out", run.toString()), 0);
         assertTrue(trained.contains("val loss"), trained);
         assertTrue(Files.isDirectory(run.resolve("checkpoints/best")), "best checkpoint");
 

@@ -15,24 +15,14 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** Slots, queue, cancellation and shutdown of the engine, with listeners that hold the engine as long as needed. */
 class BatchEngineTest {
 
-    private static TinyModel tiny;
-
-    @BeforeAll
-    static void model() {
-        tiny = new TinyModel();
-    }
-
-    @AfterAll
-    static void closeModel() {
-        tiny.close();
-    }
+    @AutoClose
+    private static final TinyModel tiny = new TinyModel();
 
     private static BatchEngine engine(int slots, int queue) {
         return new BatchEngine(tiny.model, tiny.tokenizer::decode, slots, queue);

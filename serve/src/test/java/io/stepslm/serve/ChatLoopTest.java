@@ -11,24 +11,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.impl.DumbTerminal;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** The chat loop on JLine's dumb terminal with piped streams: lines in, streamed replies out, Ctrl-D (EOF) ends. */
 class ChatLoopTest {
 
-    private static TinyModel tiny;
-
-    @BeforeAll
-    static void model() {
-        tiny = new TinyModel();
-    }
-
-    @AfterAll
-    static void closeModel() {
-        tiny.close();
-    }
+    @AutoClose
+    private static final TinyModel tiny = new TinyModel();
 
     private static String chat(ServedModel model, boolean raw, String input) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

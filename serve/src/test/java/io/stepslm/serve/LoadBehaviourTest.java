@@ -21,28 +21,17 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** Concurrent clients, a full queue, a client that leaves mid-stream and a shutdown mid-stream. */
 class LoadBehaviourTest {
 
-    private static TinyModel tiny;
-    private static TinyModel slow;
+    @AutoClose
+    private static final TinyModel tiny = new TinyModel();
+    @AutoClose
+    private static final TinyModel slow = TinyModel.slow();
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
-
-    @BeforeAll
-    static void models() {
-        tiny = new TinyModel();
-        slow = TinyModel.slow();
-    }
-
-    @AfterAll
-    static void closeModels() {
-        tiny.close();
-        slow.close();
-    }
 
     private OpenAiServer start(ServedModel model, long graceMillis) {
         ServeConfig d = ServeConfig.defaults();
@@ -112,9 +101,10 @@ class LoadBehaviourTest {
             // hold the slot and the queue place from inside, for as long as the test needs
             BatchEngineTest.Held running = new BatchEngineTest.Held();
             BatchEngineTest.Held queued = new BatchEngineTest.Held();
-            model.engine().submit(new int[] {1}, SamplingParams.defaults(5, 1).toConfig(Set.of(), List.of(), -1), running);
+            var fiveTokens = SamplingParams.defaults(5, 1).toConfig(Set.of(), List.of(), -1);
+            model.engine().submit(new int[] {1}, fiveTokens, running);
             assertTrue(running.started.await(30, TimeUnit.SECONDS));
-            model.engine().submit(new int[] {1}, SamplingParams.defaults(5, 1).toConfig(Set.of(), List.of(), -1), queued);
+            model.engine().submit(new int[] {1}, fiveTokens, queued);
             String metrics = http.get("/metrics").body();
             assertTrue(metrics.contains("stepslm_busy_slots 1.000") && metrics.contains("stepslm_queue_depth 1.000"),
                     metrics);

@@ -10,27 +10,17 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** Valid requests, streaming and every refusal, against a real server on a loopback port. */
 class OpenAiServerTest {
 
-    private static TinyModel tiny;
+    @AutoClose
+    private static final TinyModel tiny = new TinyModel();
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private OpenAiServer server;
-
-    @BeforeAll
-    static void model() {
-        tiny = new TinyModel();
-    }
-
-    @AfterAll
-    static void closeModel() {
-        tiny.close();
-    }
 
     @AfterEach
     void stop() {
@@ -133,7 +123,8 @@ class OpenAiServerTest {
                 .json().getAsJsonArray("choices").get(0).getAsJsonObject().getAsJsonObject("logprobs");
         JsonObject first = chat.getAsJsonArray("content").get(0).getAsJsonObject();
         assertEquals(3, first.getAsJsonArray("top_logprobs").size());
-        assertTrue(first.has("token") && first.has("bytes") && first.get("logprob").getAsDouble() <= 0, first.toString());
+        assertTrue(first.has("token") && first.has("bytes") && first.get("logprob").getAsDouble() <= 0,
+                first.toString());
     }
 
     private static String escape(String s) {
