@@ -18,6 +18,7 @@ import io.stepslm.datasets.WindowSource;
 import io.stepslm.machine.CpuThreads;
 import io.stepslm.machine.DeviceSetting;
 import io.stepslm.machine.GpuFacts;
+import io.stepslm.machine.Machine;
 import io.stepslm.model.KernelChoice;
 import io.stepslm.model.LanguageModel;
 import io.stepslm.model.ModelConfig;
@@ -35,6 +36,7 @@ import io.stepslm.train.TokenCorpus;
 import io.stepslm.train.TokenWindows;
 import io.stepslm.train.TrainConfig;
 import io.stepslm.train.Trainer;
+import io.stepslm.train.TrainingMemory;
 import io.stepslm.train.TrainingReport;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -45,6 +47,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
@@ -228,26 +231,30 @@ public final class TrainCommand implements Callable<Integer> {
         log.println(config.toJson());
 
         Tokenizer tokenizer = checkpoint != null ? TokenizerFiles.load(checkpoint.resolve(CheckpointFolder.TOKENIZER))
-                : null;
+                : runData.tokenizer() != null ? TokenizerFiles.load(Path.of(runData.tokenizer())) : null;
+        // a size the machine cannot hold is refused now, not after the data is read and the model built
+        ModelConfig planned = checkpoint != null ? ModelFiles.readConfig(checkpoint.resolve(CheckpointFolder.MODEL))
+                : newModelConfig(tokenizer != null ? tokenizer.vocabSize() : CHAR_VOCAB_AT_LEAST, config);
+        OptionalLong physical = Machine.local().memoryBytes();
+        // on a GPU the activations live in its own memory, which libtorch's out-of-memory error reports instead
+        if (physical.isPresent() && !device.trim().toLowerCase(Locale.ROOT).startsWith("gpu")) {
+            TrainingMemory.require(planned, config, physical.getAsLong(), Runtime.getRuntime().maxMemory());
+        }
         Data source;
         if (runData.shards() != null) {
-            if (tokenizer == null) {
-                tokenizer = TokenizerFiles.load(Path.of(runData.tokenizer()));
-            }
             source = Data.shards(ShardDataset.open(Path.of(runData.shards()), tokenizer), config);
         } else {
             List<Document> documents = runData.inputs().isEmpty() ? builtinCorpus()
                     : read(new SourceSpec(runData.inputs(), DataOptions.textFormat(runData.format()),
                             runData.field() != null ? runData.field() : SourceSpec.DEFAULT_JSON_FIELD,
                             DataOptions.onErrorPolicy(runData.onError())), log::println);
-            if (tokenizer == null) {
-                tokenizer = runData.charLevel()
-                        ? CharTokenizer.fromTexts(documents.stream().map(Document::text).iterator())
-                        : TokenizerFiles.load(Path.of(runData.tokenizer()));
+            if (tokenizer == null) { // --char: the vocabulary of the text
+                tokenizer = CharTokenizer.fromTexts(documents.stream().map(Document::text).iterator());
             }
             source = Data.memory(TokenCorpus.split(documents.iterator(), tokenizer, runData.valFraction()), config);
         }
         log.printf(Locale.ROOT, "data: %s, vocabulary %d%n", source.description(), tokenizer.vocabSize());
+        source.requireWindows(config.context()); // before the model is built
 
         List<Device> devices = parseDevices(device);
         Device dev = devices.get(0);
@@ -260,18 +267,7 @@ public final class TrainCommand implements Callable<Integer> {
                 model = ModelFiles.load(checkpoint.resolve(CheckpointFolder.MODEL), runtime);
                 modelConfig = model.config();
             } else {
-                modelConfig = ModelConfig.preset(modelPreset, tokenizer.vocabSize());
-                if (modelConfigFile != null) {
-                    modelConfig = modelConfig.withOverrides(readConfigFile(modelConfigFile, "--model-config"),
-                            modelConfigFile.toString()).withVocabSize(tokenizer.vocabSize());
-                }
-                modelConfig = modelConfig.withOverrides(architectureFlags().toString(), "--positions/--norm/--mlp");
-                if (dropout != null) {
-                    modelConfig = modelConfig.withDropout(dropout);
-                }
-                if (config.context() > modelConfig.contextLength()) {
-                    modelConfig = modelConfig.withContextLength(config.context());
-                }
+                modelConfig = newModelConfig(tokenizer.vocabSize(), config);
                 model = LanguageModel.create(modelConfig, runtime);
             }
             log.println("model config:");
@@ -429,6 +425,26 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * A lower bound of a --char vocabulary before the text is read (its special tokens and a few letters), for the
+     * memory estimate: an estimate too low only lets a run start, never refuses one that fits.
+     */
+    static final int CHAR_VOCAB_AT_LEAST = 16;
+
+    /** The model of a new run: the --model preset, --model-config, the architecture flags and --dropout. */
+    private ModelConfig newModelConfig(int vocabSize, TrainConfig config) throws IOException {
+        ModelConfig m = ModelConfig.preset(modelPreset, vocabSize);
+        if (modelConfigFile != null) {
+            m = m.withOverrides(readConfigFile(modelConfigFile, "--model-config"), modelConfigFile.toString())
+                    .withVocabSize(vocabSize);
+        }
+        m = m.withOverrides(architectureFlags().toString(), "--positions/--norm/--mlp");
+        if (dropout != null) {
+            m = m.withDropout(dropout);
+        }
+        return config.context() > m.contextLength() ? m.withContextLength(config.context()) : m;
+    }
+
     /** --positions, --norm and --mlp as model config keys (only the flags given). */
     JsonObject architectureFlags() {
         JsonObject o = new JsonObject();
@@ -546,6 +562,24 @@ public final class TrainCommand implements Callable<Integer> {
         @Override
         void close() throws IOException;
 
+        long trainTokens();
+
+        long validationTokens();
+
+        /** Refuses a --context that the data cannot fill with one window of context + 1 tokens. */
+        default void requireWindows(int context) {
+            long[] tokens = {trainTokens(), validationTokens()};
+            String[] part = {"training", "validation"};
+            for (int i = 0; i < 2; i++) {
+                if (tokens[i] < context + 1L) {
+                    throw new IllegalArgumentException(String.format(Locale.ROOT, "--context %d needs windows of %d "
+                            + "tokens, but the %s split holds only %,d tokens: lower --context to at most %d, or "
+                            + "give more text%s", context, context + 1, part[i], tokens[i], Math.max(tokens[i] - 1, 0),
+                            i == 1 ? " (or a larger --val-fraction)" : ""));
+                }
+            }
+        }
+
         static Data memory(TokenCorpus corpus, TrainConfig config) {
             return new Data() {
                 public String description() {
@@ -555,6 +589,14 @@ public final class TrainCommand implements Callable<Integer> {
 
                 public double bytesPerToken() {
                     return corpus.bytesPerToken();
+                }
+
+                public long trainTokens() {
+                    return corpus.train().length;
+                }
+
+                public long validationTokens() {
+                    return corpus.validation().length;
                 }
 
                 public WindowSource train(LoaderState start) {
@@ -580,6 +622,14 @@ public final class TrainCommand implements Callable<Integer> {
 
                 public double bytesPerToken() {
                     return tokens > 0 ? (double) bytes / tokens : 0;
+                }
+
+                public long trainTokens() {
+                    return ds.tokens(Split.Part.TRAIN);
+                }
+
+                public long validationTokens() {
+                    return ds.tokens(Split.Part.VALIDATION);
                 }
 
                 public WindowSource train(LoaderState start) {

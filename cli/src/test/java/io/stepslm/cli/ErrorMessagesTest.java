@@ -53,6 +53,7 @@ class ErrorMessagesTest {
         Path tensors = run.resolve("checkpoints/step-000002/optimizer.ndlist");
         Files.write(tensors, Arrays.copyOf(Files.readAllBytes(tensors), 100));
         Files.writeString(dir.resolve("fraction.json"), "{\"width\": 1.5}");
+        Files.writeString(dir.resolve("small.txt"), BuiltinCorpus.text().substring(0, 1000));
         cut(CompressorStreamFactory.ZSTANDARD, "cut.txt.zst");
         cut(CompressorStreamFactory.XZ, "cut.txt.xz");
     }
@@ -87,6 +88,15 @@ class ErrorMessagesTest {
                                 "@run/checkpoints/step-000002/tokenizer.json", "--out", "@prepared", "--quiet"),
                 row("train: a cut xz stream", List.of("cut.txt.xz: truncated or corrupt xz stream", "--on-error skip"),
                         "train", "--char", "--input", "@cut.txt.xz", "--out", "@fresh"),
+                row("train: a context the machine cannot hold, refused before the data is read", List.of(
+                        "a training step with --context 1000000 and --batch-size 12 needs about",
+                        "of native memory", "of physical memory", "lower --context or --batch-size"),
+                        "train", "--char", "--format", "text", "--input", "@missing.txt", "--context", "1000000",
+                                "--out", "@fresh"),
+                row("train: a context beyond the data", List.of("--context 2000 needs windows of 2001 tokens, but "
+                        + "the training split holds only 900 tokens: lower --context to at most 899"),
+                        "train", "--char", "--input", "@small.txt", "--context", "2000", "--batch-size", "1", "--out",
+                                "@fresh"),
                 row("train: a fractional model size", List.of("fraction.json",
                         "width is 1.5, but it must be a whole number"),
                         "train", "--char", "--data", "@austen.txt", "--model-config", "@fraction.json", "--out",
