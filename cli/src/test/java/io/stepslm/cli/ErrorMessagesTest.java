@@ -149,19 +149,6 @@ class ErrorMessagesTest {
         return cl;
     }
 
-    /** What {@code invocation} printed to System.out (training prints its log there), asserting nothing. */
-    static String printed(Runnable invocation) {
-        PrintStream saved = System.out;
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        try {
-            invocation.run();
-        } finally {
-            System.setOut(saved);
-        }
-        return bytes.toString(StandardCharsets.UTF_8);
-    }
-
     /** Runs with System.out captured: training prints its progress there. */
     static CliRun quietly(java.util.function.Supplier<CliRun> invocation) {
         PrintStream saved = System.out;

@@ -53,10 +53,7 @@ class ResumeFromTheRunFolderTest {
 
     /** Like {@link #ok}, returning what the run printed to System.out. */
     private static String log(List<String> args) {
-        CliRun[] r = new CliRun[1];
-        String printed = ErrorMessagesTest.printed(() -> r[0] = CliRun.of(args.toArray(String[]::new)));
-        assertEquals(0, r[0].exit(), args + ": " + r[0].err() + printed);
-        return printed;
+        return CliRun.stdout(() -> CliRun.of(args.toArray(String[]::new)), 0);
     }
 
     private static CliRun refused(String... args) {
