@@ -7,9 +7,9 @@ import java.util.SplittableRandom;
 /**
  * Picks the next token of one sequence from a row of logits, applying the controls of {@link SamplingConfig} in
  * the order documented there, and remembers what it needs for the penalties (the latest tokens, the counts of
- * generated ones). Everything runs on primitive arrays in O(V) per token: top-k and top-p find their threshold by
- * selection (expected linear time) instead of sorting the vocabulary, and probabilities are only computed for the
- * tokens that top-k kept.
+ * generated ones). Everything runs on primitive arrays in O(V) per token without sorting the vocabulary: top-k finds
+ * its threshold in one pass with a k-sized heap, top-p by selection (expected linear time), and probabilities are
+ * only computed for the tokens that top-k kept.
  *
  * <p>One sampler per sequence; not thread-safe.
  */
@@ -34,6 +34,7 @@ public final class Sampler {
     private double[] scratch;
     private double[] weights;
     private double[] weightScratch;
+    private float[] heap; // top-k's k largest logits
 
     /**
      * A sampler for a model of {@code vocab} logits per row and a context of {@code contextLength} positions (the
@@ -125,11 +126,14 @@ public final class Sampler {
      */
     int filter(float[] logits) {
         ensureScratch();
+        // top-k on l / T keeps the same ids as on l: the k-th largest logit first, ties at it kept
+        int k = config.topK();
+        float kth = k > 0 && k < vocab ? kthLargest(logits, k) : Float.NEGATIVE_INFINITY;
         int n = 0;
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) {
             float l = logits[i];
-            if (!Float.isNaN(l) && l != Float.NEGATIVE_INFINITY) {
+            if (!Float.isNaN(l) && l != Float.NEGATIVE_INFINITY && l >= kth) {
                 candidates[n] = i;
                 values[n++] = l;
                 max = Math.max(max, l);
@@ -138,13 +142,6 @@ public final class Sampler {
         if (n == 0) {
             throw new IllegalStateException("every logit is NaN or -inf: the model's weights are corrupt (check the "
                     + "checkpoint) or the logit bias bans every token");
-        }
-        int k = config.topK();
-        if (k > 0 && k < n) {
-            // top-k on l / T keeps the same ids as on l: select on the logits, ties at the k-th value kept
-            Arrays.fill(weights, 0, n, 1.0);
-            double kth = threshold(values, weights, n, k);
-            n = keepAtLeast(n, kth);
         }
         double t = config.temperature();
         for (int i = 0; i < n; i++) {
@@ -188,6 +185,50 @@ public final class Sampler {
             }
         }
         return candidates[n - 1]; // rounding left u at the final cumulative sum
+    }
+
+    /**
+     * The k-th largest of the logits that are neither NaN nor -inf, counting equal values separately, or -inf when
+     * fewer than k are: one pass with a min-heap of the k largest seen so far ({@code heap}, reused), so that top-k
+     * reads the vocabulary once and most logits cost a single comparison with the heap's root.
+     */
+    private float kthLargest(float[] logits, int k) {
+        if (heap == null || heap.length < k) {
+            heap = new float[k];
+        }
+        float[] h = heap;
+        int size = 0;
+        for (float l : logits) {
+            if (Float.isNaN(l) || l == Float.NEGATIVE_INFINITY) {
+                continue;
+            }
+            if (size < k) {
+                int c = size++; // sift up
+                while (c > 0 && h[(c - 1) / 2] > l) {
+                    h[c] = h[(c - 1) / 2];
+                    c = (c - 1) / 2;
+                }
+                h[c] = l;
+            } else if (l > h[0]) {
+                int c = 0; // replace the root and sift down
+                while (true) {
+                    int child = 2 * c + 1;
+                    if (child >= k) {
+                        break;
+                    }
+                    if (child + 1 < k && h[child + 1] < h[child]) {
+                        child++;
+                    }
+                    if (h[child] >= l) {
+                        break;
+                    }
+                    h[c] = h[child];
+                    c = child;
+                }
+                h[c] = l;
+            }
+        }
+        return size < k ? Float.NEGATIVE_INFINITY : h[0];
     }
 
     /** Compacts candidates and values to the entries whose value is at least {@code min}, keeping their order. */

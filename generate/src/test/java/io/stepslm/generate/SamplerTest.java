@@ -34,6 +34,33 @@ class SamplerTest {
     }
 
     @Test
+    void topKEqualsSortingTheVocabularyOnLargeRowsWithTiesNanAndMinusInfinity() {
+        java.util.Random r = new java.util.Random(7);
+        for (int trial = 0; trial < 50; trial++) {
+            float[] l = new float[2000];
+            for (int i = 0; i < l.length; i++) {
+                int kind = r.nextInt(40);
+                // few distinct values (many ties); some NaN and -inf, which top-k never keeps nor counts
+                l[i] = kind == 0 ? Float.NaN : kind == 1 ? Float.NEGATIVE_INFINITY : r.nextInt(300) / 10f;
+            }
+            int k = 1 + r.nextInt(trial < 40 ? 100 : 2500);
+            float[] valid = new float[l.length];
+            int n = 0;
+            for (float x : l) {
+                if (!Float.isNaN(x) && x != Float.NEGATIVE_INFINITY) {
+                    valid[n++] = x;
+                }
+            }
+            float[] sorted = java.util.Arrays.copyOf(valid, n);
+            java.util.Arrays.sort(sorted);
+            float kth = k >= n ? Float.NEGATIVE_INFINITY : sorted[n - k]; // the k-th largest, ties counted apart
+            int[] want = java.util.stream.IntStream.range(0, l.length)
+                    .filter(i -> !Float.isNaN(l[i]) && l[i] != Float.NEGATIVE_INFINITY && l[i] >= kth).toArray();
+            assertArrayEquals(want, kept(PLAIN.withFilters(1, k, 1, 0), l), "trial " + trial + ", k " + k);
+        }
+    }
+
+    @Test
     void topPKeepsTheSmallestSetReachingPWithTies() {
         float[] l = logs(0.2, 0.4, 0.1, 0.2, 0.1);
         assertArrayEquals(new int[] {1}, kept(PLAIN.withFilters(1, 0, 0.4, 0), l));

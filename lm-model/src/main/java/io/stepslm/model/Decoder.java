@@ -117,6 +117,11 @@ public final class Decoder implements AutoCloseable {
             }
             return out;
         }
+        if (rows.length == 1) {
+            out[0] = fused.runOne(lo, cache.position(lo), tokens[0]);
+            cache.advance(lo, 1);
+            return out;
+        }
         int b = hi - lo + 1;
         int[] ids = new int[b];
         int[] pos = new int[b];

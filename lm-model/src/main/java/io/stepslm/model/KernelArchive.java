@@ -236,6 +236,96 @@ public final class KernelArchive {
                     last = self._norm(torch.select(y, 1, t - 1), glob[2], glob[3], rms, norm_bias)
                     logits = torch.linear(last, glob[4])
                     return torch.contiguous(torch.slice(logits, 1, 0, vocab))
+                  def transposed(self: __torch__.Kernels,
+                    ws: List[Tensor]) -> List[Tensor]:
+                    out = annotate(List[Tensor], [])
+                    for w in ws:
+                      _0 = torch.append(out, torch.contiguous(torch.t(w)))
+                    return out
+                  def _mv(self: __torch__.Kernels,
+                    x: Tensor,
+                    wt: Tensor,
+                    b: Tensor,
+                    has_bias: int) -> Tensor:
+                    if has_bias == 1:
+                      out = torch.addmv(b, torch.t(wt), x)
+                    else:
+                      out = torch.mv(torch.t(wt), x)
+                    return out
+                  def _mv_res(self: __torch__.Kernels,
+                    y: Tensor,
+                    x: Tensor,
+                    wt: Tensor,
+                    b: Tensor,
+                    has_bias: int) -> Tensor:
+                    if has_bias == 1:
+                      out = torch.addmv(torch.add(y, b), torch.t(wt), x)
+                    else:
+                      out = torch.addmv(y, torch.t(wt), x)
+                    return out
+                  def decode_one(self: __torch__.Kernels,
+                    glob: List[Tensor],
+                    blocks: List[Tensor],
+                    tw: List[Tensor],
+                    keys: List[Tensor],
+                    values: List[Tensor],
+                    layout: List[int],
+                    step: List[int]) -> Tensor:
+                    row = step[0]
+                    pos = step[1]
+                    vocab = layout[0]
+                    hs = layout[1]
+                    rms = layout[2]
+                    swiglu = layout[3]
+                    rotary = layout[4]
+                    norm_bias = layout[5]
+                    lin_bias = layout[6]
+                    nsteps = layout[7]
+                    x = torch.select(glob[0], 0, step[2])
+                    if rotary == 1:
+                      cos = torch.select(glob[5], 0, pos)
+                      sin = torch.select(glob[6], 0, pos)
+                    else:
+                      x = torch.add(x, torch.select(glob[1], 0, pos))
+                      cos = glob[5]
+                      sin = glob[6]
+                    y = torch.slice(x, 0, 0, layout[8])
+                    blk = 0
+                    for i in range(nsteps):
+                      wi = layout[8 + i]
+                      if i > 0:
+                        y = torch.cat([y, torch.slice(x, 0, layout[7 + i], wi)], 0)
+                      nh = wi // hs
+                      for j in range(layout[8 + nsteps + i]):
+                        o = 12 * blk
+                        h = self._norm(y, blocks[o], blocks[o + 1], rms, norm_bias)
+                        qkv = torch.view(self._mv(h, tw[4 * blk], blocks[o + 3], lin_bias), [3, nh, hs])
+                        if rotary == 1:
+                          qk = torch.slice(qkv, 0, 0, 2)
+                          qk = torch.addcmul(torch.mul(qk, cos), torch.matmul(qk, glob[7]), sin)
+                          q = torch.select(qk, 0, 0)
+                          k = torch.select(qk, 0, 1)
+                        else:
+                          q = torch.select(qkv, 0, 0)
+                          k = torch.select(qkv, 0, 1)
+                        kc = torch.slice(keys[blk], 0, row, row + 1)
+                        vc = torch.slice(values[blk], 0, row, row + 1)
+                        _0 = torch.copy_(torch.select(torch.select(kc, 0, 0), 1, pos), k)
+                        _1 = torch.copy_(torch.select(torch.select(vc, 0, 0), 1, pos), torch.select(qkv, 0, 2))
+                        att = torch.scaled_dot_product_attention(torch.reshape(q, [1, nh, 1, hs]),
+                            torch.slice(kc, 2, 0, pos + 1), torch.slice(vc, 2, 0, pos + 1), None, 0., False)
+                        y = self._mv_res(y, torch.reshape(att, [wi]), tw[4 * blk + 1], blocks[o + 5], lin_bias)
+                        h = self._norm(y, blocks[o + 6], blocks[o + 7], rms, norm_bias)
+                        h = self._mv(h, tw[4 * blk + 2], blocks[o + 9], lin_bias)
+                        if swiglu == 1:
+                          gu = torch.chunk(h, 2, -1)
+                          h = torch.mul(torch.silu(gu[0]), gu[1])
+                        else:
+                          h = torch.gelu(h)
+                        y = self._mv_res(y, h, tw[4 * blk + 3], blocks[o + 11], lin_bias)
+                        blk = blk + 1
+                    last = self._norm(y, glob[2], glob[3], rms, norm_bias)
+                    return torch.slice(torch.mv(torch.t(tw[4 * blk]), last), 0, 0, vocab)
                 """.replace("EPS", eps));
     }
 

@@ -29,6 +29,8 @@ class DecoderTest extends FusedKernelsFixture {
 
     private static final int V = 50;
     private static final double TOL = 5e-5;
+    /** The rotary StepsNet config's reference path itself drifts up to 6e-5 from the full pass on this sequence. */
+    private static final double LONG_TOL = 1e-4;
 
     DecoderTest() {
         super(3);
@@ -121,6 +123,37 @@ class DecoderTest extends FusedKernelsFixture {
                 }
             }
             assertTrue(start[0] > 0 && start[1] > 0, "the run crossed a context shift in rows 0 and 1");
+        }
+    }
+
+    /**
+     * A row stepped alone takes the single-sequence step ({@code decode_one} when fused): it equals the full forward
+     * pass at every position and across a context shift, and leaves the other row of the cache untouched.
+     */
+    @ParameterizedTest
+    @MethodSource("cases")
+    void aRowSteppedAloneEqualsTheFullForwardPass(ModelConfig c, String kernels) {
+        int ctx = c.contextLength();
+        try (LanguageModel model = model(c, kernels);
+             LanguageModel oracle = ReferenceParityTest.randomModel(c, new ReferenceKernels(), 21);
+             Decoder decoder = model.newDecoder(2)) {
+            int[] other = LanguageModelBehaviourTest.randomTokens(3, V, 50);
+            int[] seq = LanguageModelBehaviourTest.randomTokens(3 * ctx, V, 51);
+            decoder.prefill(0, Arrays.copyOf(other, 2));
+            decoder.prefill(1, Arrays.copyOf(seq, 3));
+            int start = 0;
+            for (int len = 3; len < 2 * ctx; len++) {
+                if (decoder.position(1) == ctx) {
+                    decoder.reset(1);
+                    start = len - ctx / 2;
+                    decoder.prefill(1, Arrays.copyOfRange(seq, start, len));
+                }
+                float[] got = decoder.step(new int[] {1}, new int[] {seq[len]})[0];
+                KvCacheTest.assertMaxDiff(fullForward(oracle, Arrays.copyOfRange(seq, start, len + 1)), got, LONG_TOL);
+            }
+            assertTrue(start > 0, "the run crossed a context shift");
+            float[] got = decoder.step(new int[] {0}, new int[] {other[2]})[0];
+            KvCacheTest.assertMaxDiff(fullForward(oracle, other), got, TOL);
         }
     }
 
