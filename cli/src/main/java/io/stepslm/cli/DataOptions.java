@@ -1,6 +1,9 @@
 package io.stepslm.cli;
 
+import io.stepslm.datasets.BuiltinCorpus;
 import io.stepslm.datasets.DataReport;
+import io.stepslm.datasets.Document;
+import io.stepslm.datasets.Documents;
 import io.stepslm.datasets.OnError;
 import io.stepslm.datasets.SourceSpec;
 import io.stepslm.datasets.SourceStats;
@@ -84,6 +87,32 @@ public final class DataOptions {
             }
         }
         return new SourceSpec(all, f, jsonField, onErrorPolicy(onError));
+    }
+
+    /**
+     * The documents of the inputs (--input plus {@code more}), or the built-in corpus when there are none; files
+     * whose text was repaired or skipped in part are reported to {@code warn}, one line each.
+     */
+    List<Document> documents(List<String> more, Consumer<String> warn) throws IOException {
+        return inputs(more).isEmpty() ? builtinCorpus() : read(sourceSpec(more, warn), warn);
+    }
+
+    static List<Document> builtinCorpus() {
+        return new ArrayList<>(List.of(new Document(BuiltinCorpus.NAME, BuiltinCorpus.text())));
+    }
+
+    /** The documents of {@code spec}, with repairs and skips reported to {@code warn}. */
+    static List<Document> read(SourceSpec spec, Consumer<String> warn) throws IOException {
+        List<Document> docs = new ArrayList<>();
+        try (Documents d = Documents.open(spec)) {
+            d.forEachRemaining(docs::add);
+            printRepairs(d.report(), warn);
+        }
+        if (docs.isEmpty()) {
+            throw new IllegalArgumentException("the inputs " + spec.inputs() + " hold no text: give non-empty files "
+                    + "(for JSON Lines, name the text's field with --field)");
+        }
+        return docs;
     }
 
     static TextFormat textFormat(String name) {

@@ -69,7 +69,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
         // the text is read before the model is loaded, so that a bad input fails at once
         Map<String, List<Document>> bySource = new LinkedHashMap<>();
-        for (Document d : TrainCommand.readDocuments(data, inputs, System.err::println)) {
+        for (Document d : data.documents(inputs, System.err::println)) {
             bySource.computeIfAbsent(d.source(), k -> new ArrayList<>()).add(d);
         }
         try (TrainedModel loaded = TrainedModel.open(run, 0)) {

@@ -5,16 +5,7 @@ import ai.djl.engine.Engine;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import io.stepslm.datasets.BuiltinCorpus;
-import io.stepslm.datasets.Document;
-import io.stepslm.datasets.Documents;
 import io.stepslm.datasets.LoaderState;
-import io.stepslm.datasets.Manifest;
-import io.stepslm.datasets.ShardDataset;
-import io.stepslm.datasets.SourceSpec;
-import io.stepslm.datasets.Split;
-import io.stepslm.datasets.TextFormat;
-import io.stepslm.datasets.WindowSource;
 import io.stepslm.machine.CpuThreads;
 import io.stepslm.machine.DeviceSetting;
 import io.stepslm.machine.GpuFacts;
@@ -25,15 +16,12 @@ import io.stepslm.model.ModelConfig;
 import io.stepslm.model.ModelFiles;
 import io.stepslm.model.ModelRuntime;
 import io.stepslm.model.Precision;
-import io.stepslm.tokenizer.CharTokenizer;
 import io.stepslm.tokenizer.Tokenizer;
 import io.stepslm.tokenizer.TokenizerFiles;
 import io.stepslm.train.CheckpointFolder;
 import io.stepslm.train.RunData;
 import io.stepslm.train.RunFolder;
 import io.stepslm.train.RunLock;
-import io.stepslm.train.TokenCorpus;
-import io.stepslm.train.TokenWindows;
 import io.stepslm.train.TrainConfig;
 import io.stepslm.train.Trainer;
 import io.stepslm.train.TrainingMemory;
@@ -49,12 +37,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
-import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code stepslm train}: trains a model on text files (or the built-in corpus) with checkpoints and a report. */
 @Command(
@@ -76,23 +61,7 @@ import picocli.CommandLine.Spec;
 public final class TrainCommand implements Callable<Integer> {
 
     @Mixin
-    DataOptions data; // --input: text files, folders or globs (default: the built-in corpus)
-
-    @Option(names = "--shards", paramLabel = "DIR", description = "A dataset from 'stepslm data prepare' (streamed "
-            + "from disk; needs --tokenizer).")
-    Path shards;
-
-    @Option(names = "--val-fraction", description = "Last fraction of the token stream held out for validation "
-            + "(default: 0.1, nanoGPT).")
-    Double valFraction;
-
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "A tokenizer.json (stepslm BPE, HuggingFace or "
-            + "char).")
-    Path tokenizerFile;
-
-    @Option(names = "--char", description = "Character-level: build the vocabulary from the training text (nanoGPT "
-            + "shakespeare_char).")
-    boolean charLevel;
+    TrainDataOptions data; // --input or --shards, --tokenizer or --char, --val-fraction
 
     @Option(names = "--model", description = "Model preset: " + "char-tiny, char-tiny-steps, char-small, "
             + "char-small-steps, gpt2-small, gpt2-small-steps (default: ${DEFAULT-VALUE}).")
@@ -140,8 +109,6 @@ public final class TrainCommand implements Callable<Integer> {
             + "checkpoint belongs to (or in --out).")
     Path resume;
 
-    @Spec
-    CommandSpec spec;
 
     @Option(names = "--device", description = "cpu, gpu, gpu:N, or gpu:0,1,... for data parallel over several GPUs "
             + "(default: ${DEFAULT-VALUE}).")
@@ -223,7 +190,8 @@ public final class TrainCommand implements Callable<Integer> {
                     + " (--out" + (sourceRun != null ? "; " + sourceRun + " stays as it is)" : ")")
                     : "its run folder " + runDir));
         }
-        RunData runData = checkpoint == null ? dataFlags(log::println, false) : resumedData(sourceRun, log);
+        RunData runData = checkpoint == null ? data.forNewRun(log::println, false)
+                : data.forResume(sourceRun, log::println);
         if (newRun) {
             runData.write(runDir); // what --resume of this run reads back
         }
@@ -240,19 +208,8 @@ public final class TrainCommand implements Callable<Integer> {
         if (physical.isPresent() && !device.trim().toLowerCase(Locale.ROOT).startsWith("gpu")) {
             TrainingMemory.require(planned, config, physical.getAsLong(), Runtime.getRuntime().maxMemory());
         }
-        Data source;
-        if (runData.shards() != null) {
-            source = Data.shards(ShardDataset.open(Path.of(runData.shards()), tokenizer), config);
-        } else {
-            List<Document> documents = runData.inputs().isEmpty() ? builtinCorpus()
-                    : read(new SourceSpec(runData.inputs(), DataOptions.textFormat(runData.format()),
-                            runData.field() != null ? runData.field() : SourceSpec.DEFAULT_JSON_FIELD,
-                            DataOptions.onErrorPolicy(runData.onError())), log::println);
-            if (tokenizer == null) { // --char: the vocabulary of the text
-                tokenizer = CharTokenizer.fromTexts(documents.stream().map(Document::text).iterator());
-            }
-            source = Data.memory(TokenCorpus.split(documents.iterator(), tokenizer, runData.valFraction()), config);
-        }
+        TrainingData source = TrainingData.open(runData, tokenizer, config, log::println);
+        tokenizer = source.tokenizer();
         log.printf(Locale.ROOT, "data: %s, vocabulary %d%n", source.description(), tokenizer.vocabSize());
         source.requireWindows(config.context()); // before the model is built
 
@@ -322,107 +279,6 @@ public final class TrainCommand implements Callable<Integer> {
                     + RunFolder.CHECKPOINTS + "/<name>): pass --out DIR for the run that continues from it");
         }
         return sourceRun;
-    }
-
-    private boolean given(String flag) {
-        return spec != null && spec.commandLine().getParseResult() != null
-                && spec.commandLine().getParseResult().hasMatchedOption(flag);
-    }
-
-    private static String absolute(Path p) {
-        return p == null ? null : p.toAbsolutePath().normalize().toString();
-    }
-
-    private List<String> absoluteInputs() {
-        return data.inputs(List.of()).stream().map(i -> absolute(Path.of(i))).toList();
-    }
-
-    /** The data flags of a new run, checked and with absolute paths, as {@link RunData#write} stores them. */
-    private RunData dataFlags(Consumer<String> log, boolean tokenizerInCheckpoint) throws IOException {
-        double fraction = valFraction != null ? valFraction : 0.1;
-        if (shards != null) {
-            if (!data.inputs(List.of()).isEmpty()) {
-                throw new IllegalArgumentException("give either --shards DIR or --input files, not both");
-            }
-            if (tokenizerFile == null) {
-                throw new IllegalArgumentException("--shards needs the tokenizer the dataset was prepared with: "
-                        + "add --tokenizer FILE");
-            }
-            return new RunData(List.of(), null, null, "fail", absolute(shards), absolute(tokenizerFile), false,
-                    fraction);
-        }
-        if (tokenizerFile != null && charLevel) {
-            throw new IllegalArgumentException("give either --tokenizer FILE or --char, not both");
-        }
-        if (tokenizerFile == null && !charLevel && !tokenizerInCheckpoint) {
-            throw new IllegalArgumentException("no tokenizer: pass --tokenizer tokenizer.json (see 'stepslm tokenizer "
-                    + "train') or --char for a character-level vocabulary built from the data");
-        }
-        if (data.inputs(List.of()).isEmpty()) {
-            return new RunData(List.of(), null, null, "fail", null, absolute(tokenizerFile), charLevel, fraction);
-        }
-        SourceSpec s = data.sourceSpec(List.of(), log); // the format by the file names when --format is not given
-        return new RunData(absoluteInputs(), DataOptions.formatName(s.format()),
-                s.format() == TextFormat.JSONL ? s.jsonField() : null, s.onError().name().toLowerCase(Locale.ROOT),
-                null, absolute(tokenizerFile), charLevel, fraction);
-    }
-
-    /**
-     * The data of a resumed run: what its run folder stored, each data flag given again checked against it; a run
-     * without {@link RunData#FILE} (an older stepslm, or a checkpoint outside a run folder) takes the flags.
-     */
-    private RunData resumedData(Path sourceRun, PrintStream log) throws IOException {
-        RunData stored = sourceRun == null ? null : RunData.read(sourceRun);
-        if (stored == null) {
-            boolean anyText = !data.inputs(List.of()).isEmpty();
-            RunData flags = shards != null || anyText || tokenizerFile != null || charLevel
-                    ? dataFlags(log::println, true) : new RunData(List.of(), null, null, "fail", null, null, true,
-                    valFraction != null ? valFraction : 0.1);
-            log.println("data: from the flags (" + (sourceRun == null ? "the checkpoint is outside a run folder"
-                    : sourceRun.resolve(RunData.FILE) + " does not exist") + "): " + flags.describe());
-            return flags;
-        }
-        Path file = sourceRun.resolve(RunData.FILE);
-        String fix = " to resume on the run's own data, or start a new run with --out";
-        for (String flag : List.of("--input", "--data")) {
-            if (given(flag)) {
-                requireSame(flag, absoluteInputs(), stored.inputs(), file, fix);
-            }
-        }
-        if (given("--shards")) {
-            requireSame("--shards", absolute(shards), stored.shards(), file, fix);
-        }
-        if (given("--format")) {
-            requireSame("--format", DataOptions.formatName(DataOptions.textFormat(data.format)), stored.format(), file,
-                    fix);
-        }
-        if (given("--field") || given("--json-field")) {
-            requireSame(given("--field") ? "--field" : "--json-field", data.field != null ? data.field
-                    : data.jsonFieldAlias, stored.field(), file, fix);
-        }
-        if (given("--on-error")) {
-            requireSame("--on-error", DataOptions.onErrorPolicy(data.onError).name().toLowerCase(Locale.ROOT),
-                    stored.onError(), file, fix);
-        }
-        if (given("--tokenizer")) {
-            requireSame("--tokenizer", absolute(tokenizerFile), stored.tokenizer(), file, fix);
-        }
-        if (given("--char")) {
-            requireSame("--char", charLevel, stored.charLevel(), file, fix);
-        }
-        if (given("--val-fraction")) {
-            requireSame("--val-fraction", valFraction, stored.valFraction(), file, fix);
-        }
-        log.println("data: from the run folder (" + file + "): " + stored.describe());
-        return stored;
-    }
-
-    private static void requireSame(String flag, Object given, Object stored, Path file, String fix) {
-        if (!java.util.Objects.equals(given, stored)) {
-            throw new IllegalArgumentException(flag + " " + given + " does not match the data this run was trained on: "
-                    + file + " holds " + (stored == null ? "no " + flag : flag + " " + stored) + "; drop " + flag
-                    + fix);
-        }
     }
 
     /**
@@ -547,130 +403,5 @@ public final class TrainCommand implements Callable<Integer> {
             devices.add(dev);
         }
         return devices;
-    }
-
-    /** Where the windows come from: token ids in memory (text files) or memory-mapped shards on disk. */
-    interface Data extends AutoCloseable {
-        String description();
-
-        double bytesPerToken();
-
-        WindowSource train(LoaderState start);
-
-        Trainer.Validation validation();
-
-        @Override
-        void close() throws IOException;
-
-        long trainTokens();
-
-        long validationTokens();
-
-        /** Refuses a --context that the data cannot fill with one window of context + 1 tokens. */
-        default void requireWindows(int context) {
-            long[] tokens = {trainTokens(), validationTokens()};
-            String[] part = {"training", "validation"};
-            for (int i = 0; i < 2; i++) {
-                if (tokens[i] < context + 1L) {
-                    throw new IllegalArgumentException(String.format(Locale.ROOT, "--context %d needs windows of %d "
-                            + "tokens, but the %s split holds only %,d tokens: lower --context to at most %d, or "
-                            + "give more text%s", context, context + 1, part[i], tokens[i], Math.max(tokens[i] - 1, 0),
-                            i == 1 ? " (or a larger --val-fraction)" : ""));
-                }
-            }
-        }
-
-        static Data memory(TokenCorpus corpus, TrainConfig config) {
-            return new Data() {
-                public String description() {
-                    return String.format(Locale.ROOT, "%,d training tokens, %,d validation tokens (in memory)",
-                            corpus.train().length, corpus.validation().length);
-                }
-
-                public double bytesPerToken() {
-                    return corpus.bytesPerToken();
-                }
-
-                public long trainTokens() {
-                    return corpus.train().length;
-                }
-
-                public long validationTokens() {
-                    return corpus.validation().length;
-                }
-
-                public WindowSource train(LoaderState start) {
-                    return TokenWindows.random(corpus.train(), config.context(), start);
-                }
-
-                public Trainer.Validation validation() {
-                    return () -> TokenWindows.sequential(corpus.validation(), config.context());
-                }
-
-                public void close() {}
-            };
-        }
-
-        static Data shards(ShardDataset ds, TrainConfig config) {
-            long bytes = ds.manifest().sources().stream().mapToLong(Manifest.SourceEntry::bytes).sum();
-            long tokens = ds.manifest().sources().stream().mapToLong(Manifest.SourceEntry::tokens).sum();
-            return new Data() {
-                public String description() {
-                    return String.format(Locale.ROOT, "%,d training tokens, %,d validation tokens (shards in %s)",
-                            ds.tokens(Split.Part.TRAIN), ds.tokens(Split.Part.VALIDATION), ds.dir());
-                }
-
-                public double bytesPerToken() {
-                    return tokens > 0 ? (double) bytes / tokens : 0;
-                }
-
-                public long trainTokens() {
-                    return ds.tokens(Split.Part.TRAIN);
-                }
-
-                public long validationTokens() {
-                    return ds.tokens(Split.Part.VALIDATION);
-                }
-
-                public WindowSource train(LoaderState start) {
-                    return ds.sampler(Split.Part.TRAIN, config.context(), start);
-                }
-
-                public Trainer.Validation validation() {
-                    return () -> ds.sequential(Split.Part.VALIDATION, config.context(), false,
-                            LoaderState.initial(config.seed()));
-                }
-
-                public void close() throws IOException {
-                    ds.close();
-                }
-            };
-        }
-    }
-
-    /**
-     * The documents of the inputs (--input plus {@code more}), or the built-in corpus when there are none; files
-     * whose text was repaired or skipped in part are reported to {@code warn}, one line each.
-     */
-    static List<Document> readDocuments(DataOptions data, List<String> more, Consumer<String> warn) throws IOException {
-        return data.inputs(more).isEmpty() ? builtinCorpus() : read(data.sourceSpec(more, warn), warn);
-    }
-
-    private static List<Document> builtinCorpus() {
-        return new ArrayList<>(List.of(new Document(BuiltinCorpus.NAME, BuiltinCorpus.text())));
-    }
-
-    /** The documents of {@code spec}, with repairs and skips reported to {@code warn}. */
-    static List<Document> read(SourceSpec spec, Consumer<String> warn) throws IOException {
-        List<Document> docs = new ArrayList<>();
-        try (Documents d = Documents.open(spec)) {
-            d.forEachRemaining(docs::add);
-            DataOptions.printRepairs(d.report(), warn);
-        }
-        if (docs.isEmpty()) {
-            throw new IllegalArgumentException("the inputs " + spec.inputs() + " hold no text: give non-empty files "
-                    + "(for JSON Lines, name the text's field with --field)");
-        }
-        return docs;
     }
 }
