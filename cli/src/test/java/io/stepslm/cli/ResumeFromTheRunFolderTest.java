@@ -93,14 +93,9 @@ class ResumeFromTheRunFolderTest {
 
     @Test
     void theReadmeResumeCommandNeedsNoDataFlagsOnShards() throws IOException {
-        Path tok = dir.resolve("tokenizer.json");
-        assertEquals(0, CliRun.of("tokenizer", "train", "--char", "--input", corpus.toString(), "--out",
-                tok.toString()).exit());
-        Path data = dir.resolve("data");
-        CliRun prepared = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "blocks",
-                "--val-fraction", "0.2", "--tokenizer", tok.toString(), "--out", data.toString(), "--quiet");
-        assertEquals(0, prepared.exit(), prepared.err());
-        resumesWithoutDataFlagsAsTheStraightRun(List.of("--shards", data.toString(), "--tokenizer", tok.toString()));
+        ResumeThroughTheCliTest.Shards shards = ResumeThroughTheCliTest.Shards.prepare(dir, corpus);
+        resumesWithoutDataFlagsAsTheStraightRun(List.of("--shards", shards.data().toString(), "--tokenizer",
+                shards.tokenizer().toString()));
     }
 
     @Test

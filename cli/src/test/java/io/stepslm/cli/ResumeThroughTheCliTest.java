@@ -71,17 +71,25 @@ class ResumeThroughTheCliTest {
                 "FP16 runs record their loss scale");
     }
 
+    /** A char tokenizer of {@code corpus} and the shards prepared from it with that tokenizer, under {@code dir}. */
+    record Shards(Path tokenizer, Path data) {
+        static Shards prepare(Path dir, Path corpus) {
+            Path tok = dir.resolve("tokenizer.json");
+            assertEquals(0, CliRun.of("tokenizer", "train", "--char", "--input", corpus.toString(), "--out",
+                    tok.toString()).exit());
+            Path data = dir.resolve("data");
+            CliRun prepared = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "blocks",
+                    "--val-fraction", "0.2", "--tokenizer", tok.toString(), "--out", data.toString(), "--quiet");
+            assertEquals(0, prepared.exit(), prepared.err());
+            return new Shards(tok, data);
+        }
+    }
+
     @Test
     void preparedShardsResumeBitExactly() throws IOException {
-        Path tok = dir.resolve("tokenizer.json");
-        assertEquals(0, CliRun.of("tokenizer", "train", "--char", "--input", corpus.toString(), "--out",
-                tok.toString()).exit());
-        Path data = dir.resolve("data");
-        CliRun prepared = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "blocks",
-                "--val-fraction",
-                "0.2", "--tokenizer", tok.toString(), "--out", data.toString(), "--quiet");
-        assertEquals(0, prepared.exit(), prepared.err());
-        List<String> args = args(20, "--shards", data.toString(), "--tokenizer", tok.toString());
+        Shards shards = Shards.prepare(dir, corpus);
+        List<String> args = args(20, "--shards", shards.data().toString(), "--tokenizer",
+                shards.tokenizer().toString());
         KilledRun.straight(args, dir.resolve("straight"));
         long seed = System.nanoTime();
         KilledRun.withKills(args, dir.resolve("killed"), 2, seed);
