@@ -3,7 +3,8 @@
 # context 256 with the vocabulary of a byte-level BPE trained on the Austen novels (~21k ids), next to llama.cpp
 # (node-llama-cpp 3.21.1) on the GGUF of the same LLaMA-architecture network, built here in the same invocation:
 # ../shared/anchors/make_llama_gguf.py writes it (C=384 L=6 H=KV=6 FF=1024 T=256, needs python3 with numpy) and
-# ../shared/anchors/llamacpp_gen.mjs times it. Usage: bench/generate.sh [bench generate flags, e.g. --threads 1]
+# bench/llamacpp_gen.mjs times it (../shared/anchors/llamacpp_gen.mjs plus the process CPU time of the timed
+# generation). Usage: bench/generate.sh [bench generate flags, e.g. --threads 1]
 #
 # Settings: DATA (../shared/data/austen), ANCHORS (../shared/anchors), VOCAB (21336), WORK (/tmp/stepslm-llamacpp:
 # the tokenizer, the GGUF and node_modules are made once and kept there).
@@ -30,5 +31,5 @@ if [ ! -d "$work/node_modules/node-llama-cpp" ]; then
   echo "bench/generate.sh: installing node-llama-cpp@3.21.1 into $work (once) ..." >&2
   (cd "$work" && npm i -E --no-audit --no-fund node-llama-cpp@3.21.1 >&2)
 fi
-cp "$anchors/llamacpp_gen.mjs" "$work/llamacpp_gen.mjs"
+cp -f "$root/bench/llamacpp_gen.mjs" "$work/llamacpp_gen.mjs"
 exec "$root/stepslm" bench generate --tokenizer "$tok" --peer-gguf "$gguf" --peer-dir "$work" "$@"

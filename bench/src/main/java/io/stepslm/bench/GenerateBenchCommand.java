@@ -17,6 +17,7 @@ import io.stepslm.tokenizer.TokenizerFiles;
 import io.stepslm.machine.Machine;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -95,9 +96,9 @@ public final class GenerateBenchCommand implements Callable<Integer> {
     CommandSpec spec;
 
     private static final String PROMPT = "ROMEO:";
-    /** The short peer run whose CPU time (start, model load, warm-up) is subtracted from the full one's. */
-    private static final int PEER_SHORT = 16;
-    private static final Pattern PEER_LINE = Pattern.compile("([0-9.]+) tok/s");
+    /** bench/llamacpp_gen.mjs's line: tokens, wall tok/s and the process CPU seconds of the timed generation. */
+    private static final Pattern PEER_LINE =
+            Pattern.compile("([0-9]+) tokens in .* = ([0-9.]+) tok/s .*cpu ([0-9.]+) s");
 
     @Override
     public Integer call() throws Exception {
@@ -110,7 +111,8 @@ public final class GenerateBenchCommand implements Callable<Integer> {
         }
         if (peerGguf != null && !Files.isRegularFile(peerDir.resolve("llamacpp_gen.mjs"))) {
             throw new IOException("--peer-dir " + peerDir + " has no llamacpp_gen.mjs: copy "
-                    + "../shared/anchors/llamacpp_gen.mjs there and `npm i -E node-llama-cpp@3.21.1` in it");
+                    + "bench/llamacpp_gen.mjs there and `npm i -E node-llama-cpp@3.21.1` in it (bench/generate.sh "
+                    + "does both)");
         }
         List<ModelConfig> configs = new ArrayList<>();
         Tokenizer tok = TokenizerFiles.load(tokenizer);
@@ -163,8 +165,8 @@ public final class GenerateBenchCommand implements Callable<Integer> {
         out.println("gen tok/s over the tokens after the first (llama.cpp's figure covers all of them); early = "
                 + "mean ms/token of tokens 2-33, late = of the 32 tokens before the context fills; wall clock. "
                 + "gen tok/CPU-s (1 thread): tokens per second of CPU time, robust to other processes sharing the "
-                + "cores: stepslm's generating thread (1 libtorch thread runs every op on it), llama.cpp's process "
-                + "CPU of a " + tokens + "-token run minus that of a " + PEER_SHORT + "-token run");
+                + "cores: the process CPU (all threads) of the timed generation on both sides, stepslm's from the "
+                + "first token to the last, llama.cpp's as bench/llamacpp_gen.mjs reads it");
         out.println("load average at the end: " + Machine.local().loadAverageText());
         out.flush();
         return 0;
@@ -182,20 +184,26 @@ public final class GenerateBenchCommand implements Callable<Integer> {
         };
     }
 
+    /** The JVM's process CPU clock (all threads, nanoseconds), cheap enough to read at every token. */
+    private static final com.sun.management.OperatingSystemMXBean PROCESS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
     /**
-     * {prompt tok/s, generation tok/s, early ms/token, late ms/token, generation tokens per thread-CPU second} of
+     * {prompt tok/s, generation tok/s, early ms/token, late ms/token, generation tokens per process-CPU second} of
      * one warmed-up generation.
      */
     private double[] run(ModelConfig config, int[] prompt, GenerationConfig gen) {
         try (ModelRuntime runtime = ModelRuntime.open(Device.cpu(), KernelChoice.parse(kernels), Precision.FP32, 1);
              LanguageModel model = LanguageModel.create(config, runtime)) {
             Generator generator = new Generator(model, ids -> "");
-            generator.generate(prompt, gen.withMaxNewTokens(16), (tk, text, lp) -> { }); // warm-up
+            // warm-up as long as the timed run, so that the JIT compilers have finished before the process CPU
+            // clock starts (a 16-token warm-up left them compiling during the timed run: ~0.6 ms of CPU per token)
+            generator.generate(prompt, gen, (tk, text, lp) -> { });
             long[] at = new long[tokens];
             long[] cpu = new long[tokens];
             int[] n = {0};
             Generation g = generator.generate(prompt, gen, (tk, text, lp) -> {
-                cpu[n[0]] = Machine.threadCpuNanos();
+                cpu[n[0]] = PROCESS.getProcessCpuTime();
                 at[n[0]++] = System.nanoTime();
             });
             // token i sits at position prompt + i; the 32 tokens before the context fills avoid the shift's prefill
@@ -209,26 +217,20 @@ public final class GenerateBenchCommand implements Callable<Integer> {
     }
 
     /**
-     * {llama.cpp's generation tok/s, its tokens per CPU-second} at {@code t} threads from llamacpp_gen.mjs in bounded
-     * child processes; the second figure (meaningful at 1 thread) takes the CPU time of a full run minus that of a
-     * short one, so node's start, the model load and the warm-up cancel out.
+     * {llama.cpp's generation tok/s, its tokens per CPU-second} at {@code t} threads from llamacpp_gen.mjs in a
+     * bounded child process: the script reads its process CPU time (all threads) around the timed generation only,
+     * so node's start, the model load and the warm-up stay out of it.
      */
     private double[] peer(int t) throws IOException, InterruptedException {
-        double[] full = peerRun(t, tokens);
-        double cpuPerToken = peerGguf == null || tokens <= PEER_SHORT ? Double.NaN
-                : (full[1] - peerRun(t, PEER_SHORT)[1]) / (tokens - PEER_SHORT);
-        return new double[] {full[0], 1 / cpuPerToken};
-    }
-
-    /** {tok/s as the script prints it, CPU seconds of the whole child} of one run of {@code n} tokens. */
-    private double[] peerRun(int t, int n) throws IOException, InterruptedException {
         PeerProcess.Result r = PeerProcess.run(List.of("node", peerDir.resolve("llamacpp_gen.mjs").toAbsolutePath()
-                .toString(), peerGguf.toAbsolutePath().toString(), Integer.toString(n), Integer.toString(t)),
+                .toString(), peerGguf.toAbsolutePath().toString(), Integer.toString(tokens), Integer.toString(t)),
                 Map.of(), Duration.ofSeconds(300));
         Matcher m = PEER_LINE.matcher(r.output());
         if (r.exitCode() != 0 || !m.find()) {
-            throw new IOException("llama.cpp peer failed (exit " + r.exitCode() + "): " + r.output().strip());
+            throw new IOException("llama.cpp peer failed (exit " + r.exitCode() + ", or its output lacks the CPU "
+                    + "time: copy bench/llamacpp_gen.mjs into --peer-dir): " + r.output().strip());
         }
-        return new double[] {Double.parseDouble(m.group(1)), r.cpu().toNanos() / 1e9};
+        return new double[] {Double.parseDouble(m.group(2)), Integer.parseInt(m.group(1))
+            / Double.parseDouble(m.group(3))};
     }
 }

@@ -15,8 +15,9 @@ import java.util.Arrays;
  *
  * <p>With the fused kernels in FP32 every call is one native call ({@link FusedDecoding}: every block, the in-place
  * cache write and the head in one TorchScript method); otherwise each row runs the reference path
- * {@link LanguageModel#step(NDArray, KvCache, int)}, the oracle of the fused one. Not thread-safe; close it before
- * the model.
+ * {@link LanguageModel#step(NDArray, KvCache, int)}, the oracle of the fused one. The fused path copies the weight
+ * matrices when the decoder is created (transposed, for the matrix-vector products of a single row): create a new
+ * decoder after the weights change. Not thread-safe; close it before the model.
  *
  * <p>Dimension legend: V vocabulary.
  */

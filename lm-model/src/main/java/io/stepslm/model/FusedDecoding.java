@@ -17,6 +17,8 @@ import java.util.List;
  * The model's weights, the cache buffers and the config layout are handed to libtorch once, as TorchScript lists
  * built here and kept for the decoder's lifetime (they reference the same storage, so the in-place cache writes
  * land in the {@link KvCache}); a call passes one list of ints and reads back only the last position's logits.
+ * A single sequence's step ({@code decode_one}) multiplies by transposed copies (in, out) of the weight matrices,
+ * made once here: they cost as much memory as the matrices and hold the weights as they were at creation.
  *
  * <p>Dimension legend: B rows in the call, T new positions per row, V vocabulary.
  */

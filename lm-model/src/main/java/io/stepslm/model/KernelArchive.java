@@ -130,6 +130,10 @@ public final class KernelArchive {
      * {@code step} = [row0, Tk, B, T, tokens (B T).., positions (B).., write columns (B)..]. Row b of the batch is
      * cache row row0 + b; its tokens sit at positions pos_b .. pos_b + T - 1 and see the keys at positions up to
      * their own (a per-row causal mask), so rows of different lengths share one step. Returns (B, V) FP32 logits.
+     * {@code decode_one} is the same step for one row and one token ({@code step} = [row, position, token]) on 1-D
+     * vectors: no mask and no index tensors (the cache is written through views), and every product is a
+     * matrix-vector product on {@code tw}, contiguous transposed copies (in, out) of qkv, proj, fc and mlp proj per
+     * block and of the head last ({@code transposed} makes them), which libtorch's oneMKL reads faster than (out, in).
      */
     private static void decodeMethods(StringBuilder s) {
         String eps = String.format(java.util.Locale.ROOT, "%.17g", (double) ModelConfig.NORM_EPS);
