@@ -158,7 +158,8 @@ public final class GenerateCommand implements Callable<Integer> {
                     System.err.printf(Locale.ROOT, "[%d tokens in %.2f s, %.1f tokens/s; prompt %d tokens, %.1f "
                                     + "tokens/s; stop: %s]%n", g.tokens().length,
                             (g.promptNanos() + g.decodeNanos()) / 1e9, g.generationTokensPerSecond(),
-                            g.promptTokens(), g.promptTokensPerSecond(), g.stopReason().name().toLowerCase(Locale.ROOT));
+                            g.promptTokens(), g.promptTokensPerSecond(),
+                            g.stopReason().name().toLowerCase(Locale.ROOT));
                 }
             }
         }

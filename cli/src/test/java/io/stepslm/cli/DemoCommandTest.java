@@ -3,9 +3,7 @@ package io.stepslm.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,18 +13,8 @@ class DemoCommandTest {
 
     @Test
     void demoEndsWithThePointerToTheStepsNetExperiment(@TempDir Path dir) {
-        PrintStream saved = System.out;
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
-        CliRun run;
-        try {
-            run = CliRun.of("demo", "--max-steps", "2", "--tokens", "5", "--threads", "1", "--vocab-size", "300",
-                    "--out", dir.resolve("demo").toString());
-        } finally {
-            System.setOut(saved);
-        }
-        String out = buffer.toString(StandardCharsets.UTF_8).strip();
-        assertEquals(0, run.exit(), run.err() + out);
+        String out = CliRun.stdout(() -> CliRun.of("demo", "--max-steps", "2", "--tokens", "5", "--threads", "1",
+                "--vocab-size", "300", "--out", dir.resolve("demo").toString()), 0).strip();
         assertTrue(out.contains("[4/4]"), out);
         String last = out.substring(out.lastIndexOf('\n') + 1);
         assertEquals(DemoCommand.STEPSNET_POINTER, last);

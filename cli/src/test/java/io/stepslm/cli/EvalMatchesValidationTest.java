@@ -46,18 +46,8 @@ class EvalMatchesValidationTest {
         String text = BuiltinCorpus.text().substring(80_000, 80_000 + 8 * C - 1);
         Path file = Files.writeString(dir.resolve("held-out.txt"), text);
 
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream saved = System.out;
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        CliRun eval;
-        try {
-            eval = CliRun.of("eval", "--checkpoint", checkpoint.toString(), "--context", "" + C, "--stride", "" + C,
-                    "--json", file.toString());
-        } finally {
-            System.setOut(saved);
-        }
-        assertEquals(0, eval.exit(), eval.err());
-        String json = captured.toString(StandardCharsets.UTF_8);
+        String json = CliRun.stdout(() -> CliRun.of("eval", "--checkpoint", checkpoint.toString(), "--context", "" + C,
+                "--stride", "" + C, "--json", file.toString()), 0);
         JsonObject total = JsonParser.parseString(json.substring(json.indexOf('{'))).getAsJsonObject()
                 .getAsJsonObject("total");
         assertEquals(8 * C, total.get("tokens").getAsLong(), json);

@@ -40,11 +40,13 @@ public record LoaderState(
 
     public LoaderState {
         if (version != VERSION) {
-            throw new IllegalArgumentException("loader state version " + version + " is not supported (expected " + VERSION
-                    + "): the checkpoint was written by another stepslm version; restart the data position with a fresh state");
+            throw new IllegalArgumentException("loader state version " + version + " is not supported (expected "
+                    + VERSION + "): the checkpoint was written by another stepslm version; restart the data position "
+                    + "with a fresh state");
         }
         if (kind == null || signature == null) {
-            throw new IllegalArgumentException("loader state lacks 'kind' or 'signature': the checkpoint's data position is corrupt");
+            throw new IllegalArgumentException(
+                    "loader state lacks 'kind' or 'signature': the checkpoint's data position is corrupt");
         }
         if (epoch < 0 || source < 0 || piece < 0 || offset < 0 || block < 0 || consumed < 0 || samples < 0) {
             throw new IllegalArgumentException("loader state has a negative counter: " + toJson());
@@ -75,16 +77,19 @@ public record LoaderState(
             while (c.getCause() != null) {
                 c = c.getCause();
             }
-            throw new IllegalArgumentException("the data loader state is not valid (" + c.getMessage() + "): " + json, e);
+            throw new IllegalArgumentException("the data loader state is not valid (" + c.getMessage() + "): " + json,
+                    e);
         }
         if (state == null) {
-            throw new IllegalArgumentException("the data loader state is empty: store LoaderState.toJson() in the checkpoint");
+            throw new IllegalArgumentException(
+                    "the data loader state is empty: store LoaderState.toJson() in the checkpoint");
         }
         return state;
     }
 
     LoaderState withSeed(long newSeed) {
-        return new LoaderState(version, kind, newSeed, epoch, source, piece, offset, block, consumed, samples, signature);
+        return new LoaderState(version, kind, newSeed, epoch, source, piece, offset, block, consumed, samples,
+                signature);
     }
 
     /** Refuses a state written by another kind of loader or for other data. */
@@ -93,12 +98,14 @@ public record LoaderState(
             return;
         }
         if (!kind.equals(expectedKind)) {
-            throw new IllegalArgumentException("the saved data position is for a '" + kind + "' loader but this run uses '" + expectedKind
+            throw new IllegalArgumentException("the saved data position is for a '" + kind
+                    + "' loader but this run uses '" + expectedKind
                     + "': resume with the same data options as the checkpoint, or start the data position afresh");
         }
         if (!signature.equals(expectedSignature)) {
-            throw new IllegalArgumentException("the saved data position was taken on other data (files, sizes, tokenizer or context length "
-                    + "differ: saved " + signature + ", now " + expectedSignature + "): resume on the same data, or start the data position afresh");
+            throw new IllegalArgumentException("the saved data position was taken on other data (files, sizes, "
+                    + "tokenizer or context length differ: saved " + signature + ", now " + expectedSignature
+                    + "): resume on the same data, or start the data position afresh");
         }
     }
 }

@@ -26,7 +26,8 @@ public record SourceSpec(List<String> inputs, TextFormat format, String jsonFiel
             }
         }
         if (jsonField.isBlank()) {
-            throw new IllegalArgumentException("the JSONL text field name is blank: give the field that holds the text (default \"text\")");
+            throw new IllegalArgumentException(
+                    "the JSONL text field name is blank: give the field that holds the text (default \"text\")");
         }
     }
 

@@ -12,7 +12,8 @@ package io.stepslm.datasets;
  * @param split the train/validation split
  * @param part the side of the split this loader reads
  */
-public record StreamingConfig(int blockSize, int threads, int shuffleWindows, boolean cycle, Split split, Split.Part part) {
+public record StreamingConfig(int blockSize, int threads, int shuffleWindows, boolean cycle, Split split,
+        Split.Part part) {
 
     /** Default shuffle buffer: 1024 windows. */
     public static final int DEFAULT_SHUFFLE_WINDOWS = 1024;
@@ -28,19 +29,21 @@ public record StreamingConfig(int blockSize, int threads, int shuffleWindows, bo
             throw new IllegalArgumentException("shuffle buffer must be >= 0 windows (0 = off), got " + shuffleWindows);
         }
         if ((long) shuffleWindows * (blockSize + 1) > (1L << 28)) {
-            throw new IllegalArgumentException("a shuffle buffer of " + shuffleWindows + " windows of " + (blockSize + 1)
-                    + " ids needs more than 1 GiB: lower the shuffle buffer");
+            throw new IllegalArgumentException("a shuffle buffer of " + shuffleWindows + " windows of "
+                    + (blockSize + 1) + " ids needs more than 1 GiB: lower the shuffle buffer");
         }
     }
 
     /** Training: all cores, 1024-window shuffle buffer, cycling. */
     public static StreamingConfig training(int blockSize, Split split) {
-        return new StreamingConfig(blockSize, Runtime.getRuntime().availableProcessors(), DEFAULT_SHUFFLE_WINDOWS, true, split, Split.Part.TRAIN);
+        return new StreamingConfig(blockSize, Runtime.getRuntime().availableProcessors(), DEFAULT_SHUFFLE_WINDOWS, true,
+                split, Split.Part.TRAIN);
     }
 
     /** Validation: in text order, ending after one pass. */
     public static StreamingConfig validation(int blockSize, Split split) {
-        return new StreamingConfig(blockSize, Runtime.getRuntime().availableProcessors(), 0, false, split, Split.Part.VALIDATION);
+        return new StreamingConfig(blockSize, Runtime.getRuntime().availableProcessors(), 0, false, split,
+                Split.Part.VALIDATION);
     }
 
     public int windowLength() {

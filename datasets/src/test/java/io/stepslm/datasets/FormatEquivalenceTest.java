@@ -59,7 +59,8 @@ class FormatEquivalenceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", CompressorStreamFactory.GZIP, CompressorStreamFactory.BZIP2, CompressorStreamFactory.XZ, CompressorStreamFactory.ZSTANDARD})
+    @ValueSource(strings = {"", CompressorStreamFactory.GZIP, CompressorStreamFactory.BZIP2, CompressorStreamFactory.XZ,
+            CompressorStreamFactory.ZSTANDARD})
     void plainAndEveryCompressionGiveTheSameTokens(String compressor) throws IOException {
         // Files are all named .txt: compression is detected from the bytes, never from the name.
         Path d = files(compressor, "c-" + (compressor.isEmpty() ? "plain" : compressor));
@@ -73,7 +74,8 @@ class FormatEquivalenceTest {
 
         List<String> names = List.of("docs/doc0.txt", "docs/doc1.txt", "docs/doc2.txt");
         List<byte[]> contents = DOCS.stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toList();
-        Path tgz = Files.write(dir.resolve("docs.tar.gz"), Corpora.compress(CompressorStreamFactory.GZIP, Corpora.tar(names, contents)));
+        Path tgz = Files.write(dir.resolve("docs.tar.gz"),
+                Corpora.compress(CompressorStreamFactory.GZIP, Corpora.tar(names, contents)));
         Path tar = Files.write(dir.resolve("docs.tar"), Corpora.tar(names, contents));
         assertArrayEquals(plain, stream(SourceSpec.textFiles(List.of(tgz.toString())), 2));
         assertArrayEquals(plain, stream(SourceSpec.textFiles(List.of(tar.toString())), 1));
@@ -85,7 +87,8 @@ class FormatEquivalenceTest {
             o.addProperty("content", doc);
             jsonl.append(o).append('\n');
         }
-        Path j = Files.write(dir.resolve("docs.jsonl.zst"), Corpora.compress(CompressorStreamFactory.ZSTANDARD, jsonl.toString().getBytes(StandardCharsets.UTF_8)));
+        Path j = Files.write(dir.resolve("docs.jsonl.zst"), Corpora.compress(CompressorStreamFactory.ZSTANDARD,
+                jsonl.toString().getBytes(StandardCharsets.UTF_8)));
         assertArrayEquals(plain, stream(SourceSpec.jsonl(List.of(j.toString()), "content"), 2));
         assertArrayEquals(truncatedTo(expected(), plain), plain);
     }
@@ -93,7 +96,8 @@ class FormatEquivalenceTest {
     @Test
     void blocksAndLinesCutDocumentsAsDocumented() throws IOException {
         Path f = Corpora.write(dir.resolve("b.txt"), "\uFEFFfirst line\r\nstill first\n\n\n  \nsecond\n\nthird\n");
-        List<String> blocks = texts(new SourceSpec(List.of(f.toString()), TextFormat.TEXT_BLOCKS, "text", OnError.FAIL));
+        List<String> blocks =
+                texts(new SourceSpec(List.of(f.toString()), TextFormat.TEXT_BLOCKS, "text", OnError.FAIL));
         assertEquals(List.of("first line\nstill first", "second", "third"), blocks);
         List<String> lines = texts(new SourceSpec(List.of(f.toString()), TextFormat.TEXT_LINES, "text", OnError.FAIL));
         assertEquals(List.of("first line", "still first", "second", "third"), lines);
@@ -108,10 +112,13 @@ class FormatEquivalenceTest {
         Corpora.write(dir.resolve("corpus/b/10.txt"), "ten");
         Corpora.write(dir.resolve("corpus/.hidden/x.txt"), "hidden");
         Corpora.write(dir.resolve("corpus/c.md"), "markdown");
-        assertEquals(List.of("one", "ten", "two", "markdown"), texts(SourceSpec.textFiles(List.of(dir.resolve("corpus").toString()))));
-        assertEquals(List.of("one", "ten", "two"), texts(SourceSpec.textFiles(List.of(dir.resolve("corpus") + "/**/*.txt"))));
+        assertEquals(List.of("one", "ten", "two", "markdown"),
+                texts(SourceSpec.textFiles(List.of(dir.resolve("corpus").toString()))));
+        assertEquals(List.of("one", "ten", "two"),
+                texts(SourceSpec.textFiles(List.of(dir.resolve("corpus") + "/**/*.txt"))));
         assertEquals(List.of("ten", "two"), texts(SourceSpec.textFiles(List.of(dir.resolve("corpus") + "/*/*.txt"))));
-        assertEquals(List.of("markdown", "one"), texts(SourceSpec.textFiles(List.of(dir.resolve("corpus/c.md").toString(), dir.resolve("corpus") + "/*.txt"))));
+        assertEquals(List.of("markdown", "one"), texts(SourceSpec.textFiles(
+                List.of(dir.resolve("corpus/c.md").toString(), dir.resolve("corpus") + "/*.txt"))));
     }
 
     @Test

@@ -72,7 +72,10 @@ class MemoryConstantTest {
         return Long.parseLong(m.group(1));
     }
 
-    /** Writes {@code size} bytes of ASCII text (64-byte lines; blank-line separated documents when {@code docs}) with fast gzip. */
+    /**
+     * Writes {@code size} bytes of ASCII text (64-byte lines; blank-line separated documents when {@code docs}) with
+     * fast gzip.
+     */
     private static void generate(Path file, long size, boolean docs) throws IOException {
         byte[] line = new byte[64];
         try (OutputStream out = new BufferedOutputStream(new GZIPOutputStream(Files.newOutputStream(file), 1 << 16) {
@@ -99,7 +102,8 @@ class MemoryConstantTest {
         public static void main(String[] args) throws Exception {
             Path dir = Path.of(args[0]);
             ByteTokenizer tok = ByteTokenizer.narrow();
-            SourceSpec spec = new SourceSpec(List.of(dir.resolve("huge.txt.gz").toString(), dir.resolve("lines.txt.gz").toString()),
+            SourceSpec spec = new SourceSpec(
+                    List.of(dir.resolve("huge.txt.gz").toString(), dir.resolve("lines.txt.gz").toString()),
                     TextFormat.TEXT_BLOCKS, "text", OnError.FAIL);
             StreamingConfig cfg = new StreamingConfig(T, 2, 64, false, Split.none(), Split.Part.TRAIN);
             long windows = 0;

@@ -36,7 +36,8 @@ class ResumeTest {
             (i % 2 == 0 ? a : b).append(docs.get(i)).append("\n\n");
         }
         Corpora.write(dir.resolve("c/a.txt"), a.toString());
-        Files.write(dir.resolve("c/b.txt.gz"), Corpora.compress(CompressorStreamFactory.GZIP, b.toString().getBytes(StandardCharsets.UTF_8)));
+        Files.write(dir.resolve("c/b.txt.gz"),
+                Corpora.compress(CompressorStreamFactory.GZIP, b.toString().getBytes(StandardCharsets.UTF_8)));
         StringBuilder longDoc = new StringBuilder();
         while (longDoc.length() < Documents.PIECE_CHARS + 5000) {
             longDoc.append("a long book line ").append(longDoc.length()).append('\n');
@@ -79,7 +80,8 @@ class ResumeTest {
             try (StreamingLoader l = StreamingLoader.open(spec, TOK, config(1), LoaderState.fromJson(saved))) {
                 List<int[]> tail = take(l, TOTAL - k);
                 for (int i = k; i < TOTAL; i++) {
-                    assertArrayEquals(reference.get(i), tail.get(i - k), "window " + i + " after resuming at " + k + " from " + saved);
+                    assertArrayEquals(reference.get(i), tail.get(i - k),
+                            "window " + i + " after resuming at " + k + " from " + saved);
                 }
             }
         }
@@ -132,7 +134,8 @@ class ResumeTest {
             saved = l.state();
         }
         Corpora.write(dir.resolve("c/new.txt"), "a file added after the checkpoint");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StreamingLoader.open(spec, TOK, config(1), saved));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> StreamingLoader.open(spec, TOK, config(1), saved));
         assertTrue(e.getMessage().contains("other data"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> LoaderState.fromJson("{\"version\":1}"));
         assertThrows(IllegalArgumentException.class, () -> LoaderState.fromJson("not json"));
@@ -142,29 +145,35 @@ class ResumeTest {
         assertEquals(0, saved.block(), saved.toJson());
         assertEquals(3, saved.consumed(), "3 windows taken from the first block: " + saved.toJson());
         // The checkpoint format: a flat JSON object that later versions must keep reading.
-        assertEquals("{\"version\":1,\"kind\":\"\",\"seed\":5,\"epoch\":0,\"source\":0,\"piece\":0,\"offset\":0,\"block\":0,"
-                + "\"consumed\":0,\"samples\":0,\"signature\":\"\"}", LoaderState.initial(5).toJson());
+        assertEquals("{\"version\":1,\"kind\":\"\",\"seed\":5,\"epoch\":0,\"source\":0,\"piece\":0,\"offset\":0,"
+                + "\"block\":0,\"consumed\":0,\"samples\":0,\"signature\":\"\"}", LoaderState.initial(5).toJson());
         assertEquals(saved, LoaderState.fromJson(saved.toJson()));
     }
 
     @Test
     void shardSamplerAndSequentialResumeExactly() throws IOException {
         Path out = dir.resolve("shards");
-        ShardWriter.prepare(spec, TOK, new PrepareConfig(Split.byHash(0.2), 2, 50_000, false), out, (a, b, c) -> { }, new DataReport());
+        ShardWriter.prepare(spec, TOK, new PrepareConfig(Split.byHash(0.2), 2, 50_000, false), out, (a, b, c) -> { },
+                new DataReport());
         try (ShardDataset ds = ShardDataset.open(out, TOK)) {
             for (boolean random : new boolean[] {true, false}) {
-                WindowSource ref = random ? ds.sampler(Split.Part.TRAIN, 64, LoaderState.initial(9)) : ds.sequential(Split.Part.TRAIN, 64, true, LoaderState.initial(9));
+                WindowSource ref = random ? ds.sampler(Split.Part.TRAIN, 64, LoaderState.initial(9))
+                        : ds.sequential(Split.Part.TRAIN, 64, true, LoaderState.initial(9));
                 List<int[]> reference = take(ref, 3000);
-                WindowSource first = random ? ds.sampler(Split.Part.TRAIN, 64, LoaderState.initial(9)) : ds.sequential(Split.Part.TRAIN, 64, true, LoaderState.initial(9));
+                WindowSource first = random ? ds.sampler(Split.Part.TRAIN, 64, LoaderState.initial(9))
+                        : ds.sequential(Split.Part.TRAIN, 64, true, LoaderState.initial(9));
                 take(first, 1234);
                 LoaderState st = LoaderState.fromJson(first.state().toJson());
-                WindowSource resumed = random ? ds.sampler(Split.Part.TRAIN, 64, st) : ds.sequential(Split.Part.TRAIN, 64, true, st);
+                WindowSource resumed = random ? ds.sampler(Split.Part.TRAIN, 64, st)
+                        : ds.sequential(Split.Part.TRAIN, 64, true, st);
                 List<int[]> tail = take(resumed, 3000 - 1234);
                 for (int i = 1234; i < 3000; i++) {
-                    assertArrayEquals(reference.get(i), tail.get(i - 1234), (random ? "sampler" : "sequential") + " window " + i);
+                    assertArrayEquals(reference.get(i), tail.get(i - 1234),
+                            (random ? "sampler" : "sequential") + " window " + i);
                 }
             }
-            assertThrows(IllegalArgumentException.class, () -> ds.sequential(Split.Part.TRAIN, 64, true, ds.sampler(Split.Part.TRAIN, 64, LoaderState.initial(1)).state()));
+            assertThrows(IllegalArgumentException.class, () -> ds.sequential(Split.Part.TRAIN, 64, true,
+                    ds.sampler(Split.Part.TRAIN, 64, LoaderState.initial(1)).state()));
         }
     }
 }

@@ -331,7 +331,8 @@ public final class Sampler {
             }
         }
         if (best < 0) {
-            throw new IllegalStateException("every logit is NaN: the model's weights are corrupt (check the checkpoint)");
+            throw new IllegalStateException(
+                    "every logit is NaN: the model's weights are corrupt (check the checkpoint)");
         }
         return best;
     }

@@ -42,7 +42,8 @@ public record SamplingConfig(double temperature, int topK, double topP, double m
 
     public SamplingConfig {
         if (!(temperature >= 0) || Double.isInfinite(temperature)) {
-            throw new IllegalArgumentException("temperature " + temperature + " must be a finite number >= 0 (0 = greedy)");
+            throw new IllegalArgumentException("temperature " + temperature
+                    + " must be a finite number >= 0 (0 = greedy)");
         }
         if (topK < 0) {
             throw new IllegalArgumentException("top-k " + topK + " must be 0 (off) or positive");

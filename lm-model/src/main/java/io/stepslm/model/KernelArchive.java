@@ -21,6 +21,9 @@ import java.util.zip.ZipOutputStream;
  * optimizer kernels take tensor lists and floats and run without autograd. Casts are
  * {@code torch.to(x, dtype)} inside the graph, so they are differentiable and DJL never sees an FP16/BF16 tensor.
  * dtype codes are c10::ScalarType: 5 = Half, 6 = Float, 15 = BFloat16.
+ *
+ * <p>In the text blocks below, a line that ends in a backslash goes on at the block's left margin: Java joins the
+ * two (a text block's line continuation), so the TorchScript keeps a long call on one line, as PyTorch writes it.
  */
 public final class KernelArchive {
 
@@ -113,7 +116,8 @@ public final class KernelArchive {
                     steps = annotate(List[Tensor], [])
                     for _0 in range(torch.len(params)):
                       _1 = torch.append(steps, step)
-                    torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, annotate(List[Tensor], []), steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False)
+                    torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, annotate(List[Tensor], []), steps, \
+                lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False)
                     return step
                 """);
     }
@@ -221,8 +225,10 @@ public final class KernelArchive {
                         v = torch.select(qkv, 0, 2)
                         kc = keys[blk]
                         vc = values[blk]
-                        _0 = torch.index_put_(kc, annotate(List[Optional[Tensor]], [rows, None, wr]), torch.transpose(k, 1, 2))
-                        _1 = torch.index_put_(vc, annotate(List[Optional[Tensor]], [rows, None, wr]), torch.transpose(v, 1, 2))
+                        _0 = torch.index_put_(kc, annotate(List[Optional[Tensor]], [rows, None, wr]), \
+                torch.transpose(k, 1, 2))
+                        _1 = torch.index_put_(vc, annotate(List[Optional[Tensor]], [rows, None, wr]), \
+                torch.transpose(v, 1, 2))
                         kk = torch.slice(torch.slice(kc, 0, row0, row0 + b), 2, 0, tk)
                         vv = torch.slice(torch.slice(vc, 0, row0, row0 + b), 2, 0, tk)
                         att = torch.scaled_dot_product_attention(q, kk, vv, mask, 0., False)

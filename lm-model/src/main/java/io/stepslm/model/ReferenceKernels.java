@@ -172,7 +172,8 @@ public final class ReferenceKernels implements Kernels {
         for (int i = 0; i < weights.size(); i++) {
             NDArray p = weights.get(i);
             if (weightDecay > 0) {
-                p.muli(1 - lr * weightDecay); // outside autograd: a Number operand is safe (trap 1 needs a backward pass)
+                // outside autograd: a Number operand is safe (trap 1 needs a backward pass)
+                p.muli(1 - lr * weightDecay);
             }
             p.getNDArrayInternal().adamUpdate(new NDList(p, grads.get(i), m.get(i), v.get(i)), new NDList(p),
                     (float) lr, stepSize, 0f, 1f, -1f, (float) beta1, (float) beta2, epsilon, false, false);

@@ -30,15 +30,16 @@ class GpuKernelsTest {
         try (NDManager m = NDManager.newBaseManager(Device.gpu());
              TorchScriptKernels fused = TorchScriptKernels.load(m)) {
             ReferenceKernels ref = new ReferenceKernels();
-            List<NDArray> qkv = List.of(m.randomNormal(new Shape(2, 4, 64, 32)), m.randomNormal(new Shape(2, 4, 64, 32)),
-                    m.randomNormal(new Shape(2, 4, 64, 32)));
+            List<NDArray> qkv = List.of(m.randomNormal(new Shape(2, 4, 64, 32)),
+                    m.randomNormal(new Shape(2, 4, 64, 32)), m.randomNormal(new Shape(2, 4, 64, 32)));
             KernelsParityTest.assertParity(m, "gpu attention", x -> ref.attention(x.get(0), x.get(1), x.get(2), true),
                     x -> fused.attention(x.get(0), x.get(1), x.get(2), true), qkv, 1e-4f);
             for (Precision p : List.of(Precision.FP16, Precision.BF16)) {
                 KernelsParityTest.assertParity(m, "gpu attention " + p,
                         x -> ref.attention(x.get(0), x.get(1), x.get(2), true),
                         x -> fused.attention(x.get(0), x.get(1), x.get(2), true, p), qkv, 5e-2f);
-                KernelsParityTest.assertParity(m, "gpu linear " + p, x -> ref.linear(x.get(0), x.get(1), Precision.FP32),
+                KernelsParityTest.assertParity(m, "gpu linear " + p,
+                        x -> ref.linear(x.get(0), x.get(1), Precision.FP32),
                         x -> fused.linear(x.get(0), x.get(1), p),
                         List.of(m.randomNormal(new Shape(8, 64)), m.randomNormal(new Shape(32, 64))), 5e-2f);
             }

@@ -189,7 +189,8 @@ class DataParallelTest {
                 NDArray tokens = m.create(new int[] {1, 2, 3, 4}, new Shape(1, 4));
                 float[] before = replica.logits(tokens, false).toFloatArray();
                 float[] want = primary.logits(tokens, false).toFloatArray();
-                assertTrue(Math.abs(before[0] - want[0]) > 0 || Math.abs(before[5] - want[5]) > 0, "the step changed nothing");
+                assertTrue(Math.abs(before[0] - want[0]) > 0 || Math.abs(before[5] - want[5]) > 0,
+                        "the step changed nothing");
                 two.broadcast();
                 assertArrayEquals(want, replica.logits(tokens, false).toFloatArray(), 0f);
             }

@@ -28,7 +28,8 @@ class PerplexityTest {
             assertEquals(expected, one.loss(), 1e-5);
             assertEquals(one.nll() / Math.log(2) / 1000, one.bitsPerByte(), 1e-12);
             assertTrue(Math.abs(one.loss() - Math.log(257)) < 0.5, "untrained loss " + one.loss() + " near ln(257)");
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Perplexity.score(model, "x", ids, 1, 64, 64, 1));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Perplexity.score(model, "x", ids, 1, 64, 64, 1));
             assertTrue(e.getMessage().contains("context length"), e.getMessage());
         }
     }

@@ -27,7 +27,8 @@ class SlidingWindowsTest {
                 assertEquals(false, seen[target], "target " + target + " scored twice");
                 seen[target] = true;
                 if (x.begin() > 0) {
-                    assertEquals(true, r >= 4 - 2, "target " + target + " has less than context - stride of left context");
+                    assertEquals(true, r >= 4 - 2,
+                            "target " + target + " has less than context - stride of left context");
                 }
             }
         }

@@ -46,7 +46,8 @@ class TrainConfigTest {
         e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.tiny().withOverrides(wrongType, "x.json"));
         assertTrue(e.getMessage().contains("x.json"), e.getMessage());
         JsonObject warmup = JsonParser.parseString("{\"warmupSteps\": -1}").getAsJsonObject();
-        e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.shakespeareChar().withOverrides(warmup, "flags"));
+        e = assertThrows(IllegalArgumentException.class,
+                () -> TrainConfig.shakespeareChar().withOverrides(warmup, "flags"));
         assertTrue(e.getMessage().contains("warmupSteps"), e.getMessage());
         JsonObject fraction = JsonParser.parseString("{\"batchSize\": 1.5}").getAsJsonObject();
         e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.tiny().withOverrides(fraction, "x.json"));
@@ -73,7 +74,8 @@ class TrainConfigTest {
     void scheduleAndPrecisionAreEnumsWrittenAsTheirIds() {
         String json = TrainConfig.shakespeareChar().toJson();
         assertTrue(json.contains("\"schedule\": \"cosine\"") && json.contains("\"precision\": \"fp32\""), json);
-        TrainConfig c = TrainConfig.tiny().withOverrides("{\"schedule\": \"linear\", \"precision\": \"bf16\"}", "flags");
+        TrainConfig c =
+                TrainConfig.tiny().withOverrides("{\"schedule\": \"linear\", \"precision\": \"bf16\"}", "flags");
         assertEquals(Schedule.LINEAR, c.schedule());
         assertEquals(Precision.BF16, c.precision());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
