@@ -65,8 +65,8 @@ public final class StepsVsPlainCommand implements Callable<Integer> {
             + "name or path (default: ${DEFAULT-VALUE}).")
     String valFile = "persuasion.txt";
 
-    @Option(names = "--no-equal-time", negatable = true, description = "Skip the StepsNet runs trained for the plain "
-            + "runs' wall-clock time.")
+    @Option(names = "--no-equal-time", negatable = true, description = "Also train each StepsNet for the CPU time "
+            + "its plain partner took (default: on; --no-equal-time skips those runs).")
     boolean equalTime = true;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
@@ -87,15 +87,21 @@ public final class StepsVsPlainCommand implements Callable<Integer> {
     @Option(names = "--kernels", description = "fused or reference (default: ${DEFAULT-VALUE}).")
     String kernels = "fused";
 
-    @Option(names = "--max-steps", description = "Optimizer steps per run (equal tokens).") Integer maxSteps;
-    @Option(names = "--batch-size") Integer batchSize;
-    @Option(names = "--context") Integer context;
-    @Option(names = "--lr") Double lr;
-    @Option(names = "--min-lr") Double minLr;
-    @Option(names = "--warmup") Integer warmup;
-    @Option(names = "--eval-interval") Integer evalInterval;
-    @Option(names = "--eval-batches") Integer evalBatches;
-    @Option(names = "--precision", description = "fp32, fp16 or bf16.") String precision;
+    // The training settings below override the preset's (printed at start as "experiment config").
+    @Option(names = "--max-steps", description = "Optimizer steps per run, the same for both models of a pair "
+            + "(default: the preset's).")
+    Integer maxSteps;
+    @Option(names = "--batch-size", description = "Sequences per step (default: the preset's).")
+    Integer batchSize;
+    @Option(names = "--context", description = "Tokens per sequence (default: the preset's).") Integer context;
+    @Option(names = "--lr", description = "Peak learning rate (default: the preset's).") Double lr;
+    @Option(names = "--min-lr", description = "Final cosine learning rate (default: the preset's).") Double minLr;
+    @Option(names = "--warmup", description = "Warm-up steps (default: the preset's).") Integer warmup;
+    @Option(names = "--eval-interval", description = "Steps between evaluations (default: the preset's).")
+    Integer evalInterval;
+    @Option(names = "--eval-batches", description = "Validation batches per evaluation (default: the preset's).")
+    Integer evalBatches;
+    @Option(names = "--precision", description = "fp32, fp16 or bf16 (default: the preset's).") String precision;
 
     @Override
     public Integer call() throws IOException {
