@@ -109,7 +109,9 @@ class ServeChatCommandTest {
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
             HttpResponse<String> answer = client.send(HttpRequest.newBuilder(URI.create(address + "/v1/completions"))
                     .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(
-                            "{\"model\": \"austen\", \"prompt\": \"It is\", \"max_tokens\": 5}")).build(),
+                            // ignore_eos: a sampled end-of-text would end the answer before 5 tokens
+                            "{\"model\": \"austen\", \"prompt\": \"It is\", \"max_tokens\": 5, "
+                                    + "\"ignore_eos\": true, \"seed\": 7}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, answer.statusCode(), answer.body());
             assertTrue(answer.body().contains("\"completion_tokens\":5"), answer.body());

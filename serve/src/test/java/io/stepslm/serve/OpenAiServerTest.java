@@ -58,7 +58,8 @@ class OpenAiServerTest {
         Http.Answer text = http.post("/detokenize", "{\"tokens\": " + ids + "}");
         assertEquals("Hi there", text.json().get("content").getAsString());
 
-        http.post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 3}");
+        // ignore_eos and a seed: a sampled end-of-text would generate fewer than the 3 tokens counted below
+        http.post("/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 3, \"ignore_eos\": true, \"seed\": 1}");
         String metrics = http.get("/metrics").body();
         assertTrue(metrics.contains("stepslm_requests_total{endpoint=\"/v1/completions\",status=\"200\"} 1"), metrics);
         assertTrue(metrics.contains("stepslm_prompt_tokens_total 1\n"), metrics);
