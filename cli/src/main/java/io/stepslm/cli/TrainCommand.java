@@ -6,6 +6,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import io.stepslm.datasets.LoaderState;
+import io.stepslm.files.ProcessLock;
 import io.stepslm.machine.CpuThreads;
 import io.stepslm.machine.DeviceSetting;
 import io.stepslm.machine.GpuFacts;
@@ -161,7 +162,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** Held from the moment the run folder is known until the training ends (the OS drops it if the JVM dies). */
-    private RunLock runLock;
+    private ProcessLock runLock;
 
     private Integer train() throws IOException {
         PrintStream log = System.out;

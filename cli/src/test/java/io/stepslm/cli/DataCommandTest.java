@@ -2,11 +2,15 @@ package io.stepslm.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.stepslm.childprocess.ChildProcess;
 import io.stepslm.tokenizer.CharTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,6 +54,35 @@ class DataCommandTest {
         CliRun badFormat = CliRun.of("data", "prepare", "--input", corpus.toString(), "--format", "xml",
                 "--tokenizer", tok.toString(), "--out", dir.resolve("x").toString());
         assertTrue(badFormat.exit() != 0 && badFormat.err().contains("unknown --format 'xml'"), badFormat.err());
+    }
+
+    /**
+     * Two data prepare processes into one --out: the second is refused at once naming the first one's pid (before,
+     * it tokenized everything and then swapped its folder over the first one's even without --force); once the
+     * holder is killed with kill -9 the OS has dropped its lock and a prepare goes through.
+     */
+    @Test
+    void aSecondPrepareIntoTheSameOutIsRefusedNamingTheHolder(@TempDir Path dir) throws Exception {
+        Path corpus = Files.writeString(dir.resolve("c.txt"), "a truth universally acknowledged\n\nsecond");
+        Path tok = dir.resolve("char.json");
+        CharTokenizer.fromText(Files.readString(corpus)).save(tok);
+        Path out = dir.resolve("ds");
+        String[] prepare = {"data", "prepare", "--input", corpus.toString(), "--tokenizer", tok.toString(), "--out",
+                out.toString(), "--quiet"};
+        try (ChildProcess holder = ChildProcess.java(List.of("-Xmx64m"), LockHolder.class.getName(),
+                List.of(dir.resolve(".ds.lock").toString()))) { // the lock data prepare takes beside --out
+            assertNotNull(holder.awaitLine("locked"::equals, Duration.ofMinutes(1)), holder.output());
+            CliRun refused = CliRun.of(prepare);
+            assertEquals(1, refused.exit(), refused.err());
+            assertTrue(refused.err().contains("the output folder " + out + " is in use by another stepslm process (pid "
+                    + holder.pid() + "): wait for its data prepare to end or stop it, or choose another --out"),
+                    refused.err());
+            assertFalse(Files.exists(out), "nothing was written");
+            holder.kill();
+        }
+        CliRun ok = CliRun.of(prepare);
+        assertEquals(0, ok.exit(), ok.err());
+        assertTrue(Files.exists(out.resolve("manifest.json")));
     }
 
     /**

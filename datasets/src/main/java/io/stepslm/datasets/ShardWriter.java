@@ -1,6 +1,7 @@
 package io.stepslm.datasets;
 
 import io.stepslm.files.AtomicFiles;
+import io.stepslm.files.ProcessLock;
 import io.stepslm.tokenizer.InputFiles;
 import io.stepslm.tokenizer.Tokenizer;
 import java.io.Closeable;
@@ -149,12 +150,27 @@ public final class ShardWriter implements Closeable {
 
     /**
      * Tokenizes the corpus into shards under {@code outDir} and returns the manifest written there. A failure leaves
-     * no {@code outDir} (and an existing one untouched). Per-source counts go to {@code report}.
+     * no {@code outDir} (and an existing one untouched). Per-source counts go to {@code report}. Refused at once while
+     * another process prepares into the same {@code outDir} (a {@link ProcessLock} on {@code .<name>.lock} beside it).
      */
     public static Manifest prepare(SourceSpec spec, Tokenizer tokenizer, PrepareConfig config, Path outDir,
             Progress progress, DataReport report)
             throws IOException {
         Path out = outDir.toAbsolutePath().normalize();
+        Files.createDirectories(out.getParent());
+        // held until the dataset is renamed into place: a second prepare into the same --out would otherwise spend
+        // the whole tokenization and then swap its folder over the first one's, --force or not
+        ProcessLock lock = ProcessLock.acquire(out.resolveSibling("." + out.getFileName() + ".lock"),
+                "the output folder " + out, "wait for its data prepare to end or stop it, or choose another --out");
+        try {
+            return prepareLocked(spec, tokenizer, config, out, progress, report);
+        } finally {
+            lock.close();
+        }
+    }
+
+    private static Manifest prepareLocked(SourceSpec spec, Tokenizer tokenizer, PrepareConfig config, Path out,
+            Progress progress, DataReport report) throws IOException {
         if (Files.exists(out) && !config.overwrite()) {
             throw new IOException(out + " already exists: choose another --out, or pass --force to replace it once the "
                     + "new data is complete");
@@ -165,7 +181,6 @@ public final class ShardWriter implements Closeable {
             totalBytes += Files.size(f);
         }
         Path parent = out.getParent();
-        Files.createDirectories(parent);
         // createDirectory, not createTempDirectory: that one is 0700, and the renamed dataset folder kept it. The
         // pid in the name tells a later run whether the process that wrote it is still alive (see removeStale).
         Path tmp = Files.createDirectory(parent.resolve(tmpPrefix(out) + ProcessHandle.current().pid() + "-"
