@@ -70,12 +70,29 @@ public final class AtomicFiles {
         }
     }
 
-    /** Renames {@code from} over {@code to}: atomic where the file system allows it, else the documented fallback. */
+    /**
+     * Renames {@code from} over {@code to}: atomic where the file system allows it, else the documented fallback.
+     * The folder is then forced to disk too, so that the rename itself survives a power cut (a forced file under a
+     * name that was never made durable can come back as the old file, or none).
+     */
     public static void move(Path from, Path to) throws IOException {
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+        forceFolder(to.toAbsolutePath().getParent());
+    }
+
+    /**
+     * fsync of a folder, as Lucene's {@code IOUtils.fsync(dir, true)} does it: opening a folder for reading works on
+     * Linux and macOS; where it does not (Windows) the file system orders the rename itself, so failing is ignored.
+     */
+    private static void forceFolder(Path folder) {
+        try (FileChannel ch = FileChannel.open(folder, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // not supported for folders on this platform
         }
     }
 
