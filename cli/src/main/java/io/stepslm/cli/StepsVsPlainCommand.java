@@ -20,7 +20,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code stepslm experiment steps-vs-plain}: parameter-matched plain and StepsNet pairs, several sizes and seeds. */
 @Command(
@@ -31,10 +33,11 @@ import picocli.CommandLine.Option;
                 "recipe) on the same data, tokens, schedule and seeds; score each final checkpoint as 'stepslm eval'",
                 "does, run the diagnostics, and write results.json and report.html in --out. Each run is an ordinary",
                 "run folder: run the same command again to resume a killed experiment (finished runs are reused).",
-                "The default (preset cpu, Austen) takes about an hour on 2 CPU cores as two 1-thread workers."},
+                "On a CPU the runs are shared by one worker process per core (--workers); processes started",
+                "separately on the same --out share them too. The default (preset cpu, Austen) takes about",
+                "70 minutes on 2 CPU cores."},
         footer = {"", "Examples:",
-                "  stepslm experiment steps-vs-plain --out runs/svp --threads 1 --worker 0 --workers 2 &",
-                "  stepslm experiment steps-vs-plain --out runs/svp --threads 1 --worker 1 --workers 2",
+                "  stepslm experiment steps-vs-plain --out runs/svp",
                 "  stepslm experiment steps-vs-plain --out runs/quick --pair small:128:4:4 --seeds 0 --max-steps 100",
                 "  stepslm experiment steps-vs-plain --preset paper-30m --data wikitext-103/train.txt "
                         + "--data wikitext-103/valid.txt --val-file valid.txt --device gpu --out runs/30m"})
@@ -72,16 +75,18 @@ public final class StepsVsPlainCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("runs/steps-vs-plain");
 
-    @Option(names = "--worker", description = "This process's share: (pair, seed) groups i, i + n, ... (default: 0).")
-    int worker = 0;
+    @Option(names = "--workers", description = "Processes that share the runs, each claiming a (pair, seed) group at "
+            + "a time (default: one per CPU core, at most one per group; 1 on a GPU).")
+    Integer workers;
 
-    @Option(names = "--workers", description = "Processes sharing --out (default: 1).")
-    int workers = 1;
+    @Option(names = "--child-worker", hidden = true, description = "Set by --workers on the processes it starts.")
+    boolean childWorker;
 
     @Option(names = "--device", description = "cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
     String device = "cpu";
 
-    @Option(names = "--threads", description = "libtorch CPU threads (default: all cores; 1 with several workers).")
+    @Option(names = "--threads", description = "libtorch CPU threads per worker (default: the cores divided by "
+            + "--workers).")
     Integer threads;
 
     @Option(names = "--kernels", description = "fused or reference (default: ${DEFAULT-VALUE}).")
@@ -103,31 +108,72 @@ public final class StepsVsPlainCommand implements Callable<Integer> {
     Integer evalBatches;
     @Option(names = "--precision", description = "fp32, fp16 or bf16 (default: the preset's).") String precision;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, InterruptedException {
         PrintStream log = System.out;
         ExperimentConfig config = resolve();
-        int threadCount = new CpuThreads(threads == null ? 0 : threads).apply();
-        StepsVsPlain.Inputs inputs = inputs();
-        log.println("experiment config (preset " + preset + "):");
-        log.println(gsonPretty(config));
-        log.printf(Locale.ROOT, "worker %d of %d, %d libtorch thread(s), output %s%n", worker, workers, threadCount,
-                out);
         Device dev = TrainCommand.parseDevice(device);
+        int cores = Runtime.getRuntime().availableProcessors();
+        int groups = config.pairs().size() * config.seeds().size();
+        int processes = childWorker ? 1 : workers != null ? workers : dev.isGpu() ? 1
+                : Math.max(1, Math.min(groups, cores / (threads != null ? Math.max(1, threads) : 1)));
+        if (processes < 1) {
+            throw new IllegalArgumentException("--workers " + processes + " must be at least 1");
+        }
+        int perWorker = threads != null ? threads : Math.max(1, cores / processes);
+        int threadCount = new CpuThreads(perWorker).apply();
+        StepsVsPlain.Inputs inputs = inputs();
+        if (!childWorker) {
+            log.println("experiment config (preset " + preset + "):");
+            log.println(gsonPretty(config));
+            log.printf(Locale.ROOT, "%d worker process(es), %d libtorch thread(s) each, output %s%n", processes,
+                    threadCount, out);
+        }
         Precision p = config.train().precision();
         try (ModelRuntime runtime = ModelRuntime.open(dev, KernelChoice.parse(kernels), p, 0)) {
             runtime.kernelFallback().ifPresent(reason -> log.println("stepslm: " + reason));
             StepsVsPlain runner = new StepsVsPlain(config, inputs, out, runtime, log);
-            ExperimentReport r = runner.run(worker, workers);
+            runner.prepare(); // the tokenizer is trained once, here, before any other worker starts
+            List<String> failed = List.of();
+            try (ExperimentWorkers others = ExperimentWorkers.start(processes - 1, childArgs(threadCount), log)) {
+                runner.run();
+                failed = others.awaitAll();
+            }
+            if (childWorker) {
+                return 0;
+            }
+            ExperimentReport r = runner.writeReport(); // every worker's results
             for (ExperimentReport.PairSummary s : r.pairs()) {
                 log.printf(Locale.ROOT, "%s: val loss plain %.4f, steps %.4f (delta %+.4f over %d seeds); equal time "
                                 + "delta %+.4f%n", s.pair(), s.plainLoss().mean(), s.stepsLoss().mean(),
                         s.deltaTokens().mean(), s.deltaTokens().n(), s.deltaTime().mean());
             }
-            log.println((r.pending().isEmpty() ? "complete" : r.pending().size() + " runs pending (other workers or "
-                    + "an interrupted run: run the command again)") + "; report " + out.resolve("report.html"));
+            log.println((r.pending().isEmpty() ? "complete" : r.pending().size() + " runs pending (in training by "
+                    + "another process, or interrupted: run the command again)") + "; report "
+                    + out.resolve("report.html"));
+            failed.forEach(spec.commandLine().getErr()::println);
+            return failed.isEmpty() ? 0 : 1;
         }
-        return 0;
+    }
+
+    /** This command's arguments for a child worker: the same, as one worker with this process's thread count. */
+    private List<String> childArgs(int threadCount) {
+        List<String> args = new ArrayList<>(List.of("experiment", "steps-vs-plain"));
+        List<String> given = spec.commandLine().getParseResult().originalArgs();
+        int from = given.indexOf("steps-vs-plain") + 1;
+        for (int i = from; i < given.size(); i++) {
+            String a = given.get(i);
+            if (a.equals("--workers") || a.equals("--threads")) {
+                i++; // and its value
+            } else if (!a.startsWith("--workers=") && !a.startsWith("--threads=")) {
+                args.add(a);
+            }
+        }
+        args.addAll(List.of("--child-worker", "--threads", Integer.toString(threadCount)));
+        return args;
     }
 
     private static String gsonPretty(ExperimentConfig c) {

@@ -8,12 +8,14 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.stepslm.datasets.BuiltinCorpus;
+import io.stepslm.files.ProcessLock;
 import io.stepslm.model.ModelFiles;
 import io.stepslm.model.Diagnostics;
 import io.stepslm.model.ModelConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +39,7 @@ class ExperimentCommandTest {
         Files.writeString(held, text.substring(200_000, 206_000));
         Path out = dir.resolve("out");
         String[] args = {"experiment", "steps-vs-plain", "--preset", "tiny", "--data", data.toString(), "--val-file",
-            "held.txt", "--out", out.toString(), "--threads", "1"};
+            "held.txt", "--out", out.toString(), "--threads", "1", "--workers", "1"};
         String first = CliRun.stdout(() -> CliRun.of(args), 0);
         assertTrue(first.contains("complete"), first);
 
@@ -98,6 +100,57 @@ class ExperimentCommandTest {
         assertEquals(5, d.getAsJsonArray("ratios").size(), "the embedding and 4 blocks");
         assertEquals(3, d.getAsJsonArray("skippedSteps").size());
         assertTrue(Files.size(diag.resolve("shortcut-ratio.png")) > 1000, "chart");
+    }
+
+    /**
+     * {@code --workers 2} starts a second process; the two share the runs by claiming (pair, seed) groups, so every
+     * run is trained exactly once and the report is complete. A group another process holds is skipped and left
+     * pending, named with the holder's pid (here this JVM holds the claim of seed 1's group).
+     */
+    @Test
+    void workersShareTheRunsAndSkipAGroupAnotherProcessHolds(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        Files.createDirectories(data);
+        String text = BuiltinCorpus.text();
+        for (int i = 0; i < 3; i++) {
+            Files.writeString(data.resolve("part" + i + ".txt"), text.substring(i * 20_000, (i + 1) * 20_000));
+        }
+        Files.writeString(data.resolve("held.txt"), text.substring(200_000, 204_000));
+        Path out = dir.resolve("out");
+        List<String> common = List.of("experiment", "steps-vs-plain", "--preset", "tiny", "--data", data.toString(),
+                "--val-file", "held.txt", "--out", out.toString(), "--seeds", "0,1,2");
+
+        Path claim = out.resolve("runs").resolve(".a-s1.lock");
+        try (ProcessLock held = ProcessLock.acquire(claim, "seed 1", "-")) {
+            String partial = CliRun.stdout(() -> CliRun.of(with(common, "--workers", "1", "--threads", "1")), 0);
+            assertTrue(partial.contains("a-s1: in training by another process (pid " + ProcessHandle.current().pid()
+                    + "), skipped here"), partial);
+            assertTrue(partial.contains("3 runs pending"), partial);
+            assertTrue(!partial.contains("a-plain-s1"), partial);
+        }
+
+        String shared = CliRun.stdout(() -> CliRun.of(with(common, "--workers", "2", "--threads", "1")), 0);
+        assertTrue(shared.contains("2 worker process(es), 1 libtorch thread(s) each"), shared);
+        assertTrue(shared.contains("[worker 2] started, pid "), shared);
+        assertTrue(shared.contains("complete"), shared);
+        Map<String, Integer> trained = new HashMap<>();
+        for (String line : shared.split("\n")) {
+            String l = line.replaceFirst("^\\[worker \\d+\\] ", "");
+            if (l.contains(": training ")) {
+                trained.merge(l.substring(0, l.indexOf(':')), 1, Integer::sum);
+            }
+        }
+        assertTrue(trained.containsKey("a-plain-s1") && trained.containsKey("a-steps-s1"), shared);
+        trained.forEach((run, times) -> assertEquals(1, times, run + " trained once: " + shared));
+        JsonObject results = JsonParser.parseString(Files.readString(out.resolve("results.json"))).getAsJsonObject();
+        assertEquals(9, results.getAsJsonArray("runs").size(), "3 seeds x (plain, steps, steps-time)");
+        assertEquals(0, results.getAsJsonArray("pending").size());
+    }
+
+    private static String[] with(List<String> common, String... more) {
+        List<String> a = new java.util.ArrayList<>(common);
+        a.addAll(List.of(more));
+        return a.toArray(String[]::new);
     }
 
     @Test

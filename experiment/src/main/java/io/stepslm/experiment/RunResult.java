@@ -22,6 +22,13 @@ public record RunResult(String name, String pair, String kind, long seed, ModelC
                         String checkpoint, int evalContext, int evalStride, long evalTokens, double valLoss,
                         double perplexity, double bitsPerByte, List<CurvePoint> curve, Diagnosis diagnosis) {
 
+    /** The same run's numbers under another run's name and kind (a time-matched run that equals this one). */
+    public RunResult as(String otherName, String otherKind) {
+        return new RunResult(otherName, pair, otherKind, seed, model, train, parameters, nonEmbeddingParameters, blocks,
+                flopsPerToken, steps, tokens, trainSeconds, cpuSecondsPerStep, tokensPerSecond, checkpoint, evalContext,
+                evalStride, evalTokens, valLoss, perplexity, bitsPerByte, curve, diagnosis);
+    }
+
     /** One evaluation during training. */
     public record CurvePoint(long step, long tokens, double seconds, double valLoss) {}
 }

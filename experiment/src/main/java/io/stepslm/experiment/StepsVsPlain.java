@@ -10,6 +10,7 @@ import io.stepslm.datasets.Documents;
 import io.stepslm.datasets.LoaderState;
 import io.stepslm.datasets.SourceSpec;
 import io.stepslm.files.AtomicFiles;
+import io.stepslm.files.ProcessLock;
 import io.stepslm.model.ModelFiles;
 import io.stepslm.machine.CpuThreads;
 import io.stepslm.model.Diagnostics;
@@ -40,6 +41,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalDouble;
 
 /**
  * {@code stepslm experiment steps-vs-plain}: trains every pair of the config as plain model and StepsNet (and the
@@ -54,8 +56,8 @@ import java.util.Locale;
  *                               from its newest checkpoint
  *   results.json, report.html   every number, and the summary with charts
  * </pre>
- * Work can be split over processes ({@code worker} of {@code workers}, by (pair, seed) group), each writing the report
- * from the result files on disk, so the last one to finish writes the complete report.
+ * Processes can share the work (see {@link #run}), each writing the report from the result files on disk, so the last
+ * one to finish writes the complete report.
  */
 public final class StepsVsPlain {
 
@@ -119,11 +121,33 @@ public final class StepsVsPlain {
         return groups;
     }
 
-    /** Runs this worker's share (all of it for 0 of 1) and returns the report over every result on disk. */
-    public ExperimentReport run(int worker, int workers) throws IOException {
-        if (workers < 1 || worker < 0 || worker >= workers) {
-            throw new IllegalArgumentException("--worker " + worker + " of --workers " + workers
-                    + " must satisfy 0 <= worker < workers");
+    /**
+     * Runs every run of the plan that no other process is running, and returns the report over every result on disk.
+     * Processes share one {@code out} by claiming a (pair, seed) group at a time (a {@link ProcessLock} on {@code
+     * runs/.<pair>-s<seed>.lock}, dropped by the OS if the process dies): start the same command several times, or
+     * once with several workers, and each group is trained once. A group another process holds is skipped; the
+     * process that holds it finishes it.
+     */
+    public ExperimentReport run() throws IOException {
+        prepare();
+        // equal tokens first for every seed and pair, the time-matched runs after them: a partial experiment then
+        // has the main comparison over as many seeds as possible
+        List<List<RunSpec>> groups = plan();
+        for (List<RunSpec> group : groups) {
+            claimed(group, false);
+        }
+        for (List<RunSpec> group : groups) {
+            if (config.equalTime()) {
+                claimed(group, true);
+            }
+        }
+        return writeReport();
+    }
+
+    /** Reads the data and trains (or reuses) the tokenizer; {@link #run} calls it, or a caller first. */
+    public void prepare() throws IOException {
+        if (tokenizer != null) {
+            return;
         }
         Files.createDirectories(out.resolve(RUNS));
         prepareData();
@@ -131,37 +155,99 @@ public final class StepsVsPlain {
         for (Pair p : config.pairs()) {
             p.checkMatched(v, config.train().context());
         }
-        // equal tokens first for every seed and pair, the time-matched runs after them: a partial experiment then
-        // has the main comparison over as many seeds as possible
-        List<List<RunSpec>> groups = plan();
-        for (int g = worker; g < groups.size(); g += workers) {
-            for (RunSpec spec : groups.get(g)) {
-                if (spec.kind() != RunSpec.Kind.STEPS_TIME) {
-                    runOrReuse(spec, config.train().maxSteps());
+    }
+
+    /** The equal-token runs of a group, or its time-matched run, under the group's claim unless all are done. */
+    private void claimed(List<RunSpec> group, boolean timeMatched) throws IOException {
+        RunSpec first = group.get(0);
+        List<RunSpec> todo = timeMatched ? List.of(group.get(2)) : group.subList(0, 2);
+        boolean done = true;
+        for (RunSpec s : todo) {
+            done &= Files.exists(resultFile(s));
+        }
+        ProcessLock claim = null;
+        if (!done) {
+            Path lock = out.resolve(RUNS).resolve("." + first.pair().name() + "-s" + first.seed() + ".lock");
+            claim = ProcessLock.tryAcquire(lock);
+            if (claim == null) {
+                log.printf(Locale.ROOT, "%s-s%d: in training by another process (pid %s), skipped here%n",
+                        first.pair().name(), first.seed(), ProcessLock.holder(lock));
+                return;
+            }
+        }
+        try {
+            RunResult plain = runOrReuse(group.get(0), config.train().maxSteps());
+            RunResult steps = runOrReuse(group.get(1), config.train().maxSteps());
+            if (timeMatched) {
+                timeMatched(group.get(2), plain, steps);
+            }
+            if (claim != null) {
+                writeReport();
+            }
+        } finally {
+            if (claim != null) {
+                claim.close();
+            }
+        }
+    }
+
+    /**
+     * The StepsNet trained for its plain partner's time. When that is the equal-token step count (the StepsNet is
+     * as fast per step), the run would repeat the equal-token one bit for bit, so its result is that one's.
+     */
+    private void timeMatched(RunSpec spec, RunResult plain, RunResult steps) throws IOException {
+        int n = equalTimeSteps(plain, steps, cpuRatio(spec.pair()));
+        if (n != steps.steps() || Files.exists(resultFile(spec))) {
+            runOrReuse(spec, n);
+            return;
+        }
+        RunResult r = steps.as(spec.name(), spec.kind().id);
+        AtomicFiles.writeString(resultFile(spec), GSON.toJson(r));
+        log.printf(Locale.ROOT, "%s: %d steps, as many as %s took in the same time: its result is that run's, val loss "
+                + "%.4f%n", spec.name(), n, steps.name(), r.valLoss());
+    }
+
+    /**
+     * The mean over the pair's seeds of plain / StepsNet CPU seconds per step, where both were measured: the time
+     * ratio of a seed whose run was resumed (no CPU measure) comes from the others, not from wall-clock seconds that
+     * include every pause and every other process of the sessions it spans.
+     */
+    private OptionalDouble cpuRatio(Pair pair) throws IOException {
+        List<Double> ratios = new ArrayList<>();
+        for (long seed : config.seeds()) {
+            Path a = resultFile(new RunSpec(pair, RunSpec.Kind.PLAIN, seed));
+            Path b = resultFile(new RunSpec(pair, RunSpec.Kind.STEPS, seed));
+            if (Files.exists(a) && Files.exists(b)) {
+                double ta = readResult(a).cpuSecondsPerStep();
+                double tb = readResult(b).cpuSecondsPerStep();
+                if (Double.isFinite(ta) && Double.isFinite(tb)) {
+                    ratios.add(ta / tb);
                 }
             }
-            writeReport();
         }
-        for (int g = worker; g < groups.size() && config.equalTime(); g += workers) {
-            List<RunSpec> group = groups.get(g);
-            RunResult plain = runOrReuse(group.get(0), config.train().maxSteps()); // reused: trained above
-            RunResult steps = runOrReuse(group.get(1), config.train().maxSteps());
-            runOrReuse(group.get(2), equalTimeSteps(plain, steps));
-            writeReport();
-        }
-        return writeReport();
+        return ratios.stream().mapToDouble(Double::doubleValue).average();
+    }
+
+    private Path resultFile(RunSpec spec) {
+        return out.resolve(RUNS).resolve(spec.name()).resolve(RESULT);
     }
 
     /**
      * Steps that make the StepsNet train as long as its plain partner did: the plain run's steps times the ratio of
      * their times per step. Process CPU seconds per step when both were measured (other processes on a shared
-     * machine do not inflate them; with one libtorch thread they are the compute itself), else wall-clock seconds.
+     * machine do not inflate them; with one libtorch thread they are the compute itself), else {@code pairRatio}
+     * (plain / StepsNet CPU time per step over the pair's other seeds), else wall-clock seconds.
      */
-    static int equalTimeSteps(RunResult plain, RunResult steps) {
-        boolean cpu = Double.isFinite(plain.cpuSecondsPerStep()) && Double.isFinite(steps.cpuSecondsPerStep());
-        double tPlain = cpu ? plain.cpuSecondsPerStep() : plain.trainSeconds() / plain.steps();
-        double tSteps = cpu ? steps.cpuSecondsPerStep() : steps.trainSeconds() / steps.steps();
-        return (int) Math.max(1, Math.round(plain.steps() * tPlain / tSteps));
+    static int equalTimeSteps(RunResult plain, RunResult steps, OptionalDouble pairRatio) {
+        double ratio;
+        if (Double.isFinite(plain.cpuSecondsPerStep()) && Double.isFinite(steps.cpuSecondsPerStep())) {
+            ratio = plain.cpuSecondsPerStep() / steps.cpuSecondsPerStep();
+        } else if (pairRatio.isPresent()) {
+            ratio = pairRatio.getAsDouble();
+        } else {
+            ratio = (plain.trainSeconds() / plain.steps()) / (steps.trainSeconds() / steps.steps());
+        }
+        return (int) Math.max(1, Math.round(plain.steps() * ratio));
     }
 
     private void prepareData() throws IOException {
@@ -212,7 +298,7 @@ public final class StepsVsPlain {
         int context = config.train().context();
         ModelConfig model = spec.model(tokenizer.vocabSize(), context);
         TrainConfig train = config.trainFor(spec.seed(), maxSteps);
-        Path resultFile = dir.resolve(RESULT);
+        Path resultFile = resultFile(spec);
         if (Files.exists(resultFile)) {
             RunResult r = readResult(resultFile);
             if (!r.model().equals(model) || !r.train().equals(train)) {

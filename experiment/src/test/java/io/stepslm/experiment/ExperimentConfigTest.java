@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stepslm.model.ModelConfig;
 import java.util.List;
+import java.util.OptionalDouble;
 import org.junit.jupiter.api.Test;
 
 /** Presets are parameter-matched, pairs parse and refuse bad input, and the equal-time step count. */
@@ -57,9 +58,14 @@ class ExperimentConfigTest {
     void equalTimeStepsScaleThePlainStepsByTheTimePerStep() {
         RunResult plain = result(300, 30.0, 0.10);
         RunResult steps = result(300, 45.0, 0.125);
-        assertEquals(240, StepsVsPlain.equalTimeSteps(plain, steps), "CPU seconds per step when both are known");
+        OptionalDouble none = OptionalDouble.empty();
+        assertEquals(240, StepsVsPlain.equalTimeSteps(plain, steps, OptionalDouble.of(0.5)),
+                "CPU seconds per step when both are known, before any other seed's ratio");
         RunResult resumed = result(300, 45.0, Double.NaN);
-        assertEquals(200, StepsVsPlain.equalTimeSteps(plain, resumed), "else wall-clock seconds per step");
+        assertEquals(270, StepsVsPlain.equalTimeSteps(plain, resumed, OptionalDouble.of(0.9)),
+                "a resumed run (no CPU measure): the pair's CPU-time ratio over the other seeds");
+        assertEquals(200, StepsVsPlain.equalTimeSteps(plain, resumed, none), "else wall-clock seconds per step");
+        assertEquals(1, StepsVsPlain.equalTimeSteps(plain, result(300, 1e9, Double.NaN), none), "at least one step");
     }
 
     private static RunResult result(long steps, double trainSeconds, double cpuPerStep) {

@@ -32,6 +32,17 @@ public final class ProcessLock implements AutoCloseable {
      * {@link IllegalStateException} reading "{@code what} is in use by another stepslm process (pid N): {@code fix}".
      */
     public static ProcessLock acquire(Path file, String what, String fix) throws IOException {
+        ProcessLock lock = tryAcquire(file);
+        if (lock == null) {
+            String holder = holder(file);
+            throw new IllegalStateException(what + " is in use by another stepslm process"
+                    + (holder.isEmpty() ? "" : " (pid " + holder + ")") + ": " + fix);
+        }
+        return lock;
+    }
+
+    /** Takes the lock on {@code file} (created, with its folders, if missing), or returns null if it is held. */
+    public static ProcessLock tryAcquire(Path file) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
@@ -45,15 +56,18 @@ public final class ProcessLock implements AutoCloseable {
             throw e;
         }
         if (lock == null) {
-            String holder = Files.readString(file, StandardCharsets.UTF_8).strip();
             ch.close();
-            throw new IllegalStateException(what + " is in use by another stepslm process"
-                    + (holder.isEmpty() ? "" : " (pid " + holder + ")") + ": " + fix);
+            return null;
         }
         ch.truncate(0);
         ch.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
         ch.force(false);
         return new ProcessLock(ch, lock);
+    }
+
+    /** The pid the last holder of {@code file} wrote in it ("" if none), for messages. */
+    public static String holder(Path file) throws IOException {
+        return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8).strip() : "";
     }
 
     /** Releases the lock (the OS also releases it when the process ends, however it ends). */

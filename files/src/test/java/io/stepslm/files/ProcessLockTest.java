@@ -1,6 +1,7 @@
 package io.stepslm.files;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.Files;
@@ -25,6 +26,8 @@ class ProcessLockTest {
                     () -> ProcessLock.acquire(file, "the folder x", "wait for it"));
             assertEquals("the folder x is in use by another stepslm process (pid " + pid + "): wait for it",
                     e.getMessage());
+            assertNull(ProcessLock.tryAcquire(file), "tryAcquire: held, so no lock");
+            assertEquals(Long.toString(pid), ProcessLock.holder(file));
         }
         Files.writeString(file, "stale text of a dead holder\n");
         try (ProcessLock again = ProcessLock.acquire(file, "the folder x", "wait for it")) {
