@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
                 "run folder: run the same command again to resume a killed experiment (finished runs are reused).",
                 "On a CPU the runs are shared by one worker process per core (--workers); processes started",
                 "separately on the same --out share them too. The default (preset cpu, Austen) takes about",
-                "70 minutes on 2 CPU cores."},
+                "80 minutes on 2 CPU cores."},
         footer = {"", "Examples:",
                 "  stepslm experiment steps-vs-plain --out runs/svp",
                 "  stepslm experiment steps-vs-plain --out runs/quick --pair small:128:4:4 --seeds 0 --max-steps 100",
@@ -43,7 +43,7 @@ import picocli.CommandLine.Spec;
                         + "--data wikitext-103/valid.txt --val-file valid.txt --device gpu --out runs/30m"})
 public final class StepsVsPlainCommand implements Callable<Integer> {
 
-    @Option(names = "--preset", description = "cpu (three pairs, ~1 h on 2 cores), paper-30m (the paper's 30M pair, "
+    @Option(names = "--preset", description = "cpu (three pairs, ~80 min on 2 cores), paper-30m (the paper's 30M pair, "
             + "a GPU run) or tiny (seconds) (default: ${DEFAULT-VALUE}).")
     String preset = "cpu";
 

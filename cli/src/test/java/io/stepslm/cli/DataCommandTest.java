@@ -64,8 +64,7 @@ class DataCommandTest {
     @Test
     void aSecondPrepareIntoTheSameOutIsRefusedNamingTheHolder(@TempDir Path dir) throws Exception {
         Path corpus = Files.writeString(dir.resolve("c.txt"), "a truth universally acknowledged\n\nsecond");
-        Path tok = dir.resolve("char.json");
-        CharTokenizer.fromText(Files.readString(corpus)).save(tok);
+        Path tok = charTokenizer(corpus);
         Path out = dir.resolve("ds");
         String[] prepare = {"data", "prepare", "--input", corpus.toString(), "--tokenizer", tok.toString(), "--out",
                 out.toString(), "--quiet"};
@@ -93,8 +92,7 @@ class DataCommandTest {
     @Test
     void theLeftoversOfAKilledPrepareAreRemovedByTheNext(@TempDir Path dir) throws Exception {
         Path corpus = Files.writeString(dir.resolve("c.txt"), "a truth universally acknowledged\n\nsecond");
-        Path tok = dir.resolve("char.json");
-        CharTokenizer.fromText(Files.readString(corpus)).save(tok);
+        Path tok = charTokenizer(corpus);
         Path out = dir.resolve("ds");
         // pid 999999999 is above Linux's pid_max (4194304): that process is surely gone
         Path dead = Files.createDirectories(dir.resolve(".ds.tmp-999999999-k1ll3d"));
@@ -117,5 +115,12 @@ class DataCommandTest {
                 + "killed between its two renames)", "removed " + dir.resolve(".ds.tmp-999999999-f0rc3") + ", left by "
                 + "an earlier data prepare that did not finish"), io.stepslm.datasets.ShardWriter.removeStale(out));
         assertTrue(Files.exists(out.resolve("manifest.json")), "the old dataset is back");
+    }
+
+    /** A char tokenizer of the corpus's characters, saved beside it. */
+    private static Path charTokenizer(Path corpus) throws java.io.IOException {
+        Path tok = corpus.resolveSibling("char.json");
+        CharTokenizer.fromText(Files.readString(corpus)).save(tok);
+        return tok;
     }
 }

@@ -29,14 +29,8 @@ class ExperimentCommandTest {
 
     @Test
     void tinyExperimentReportsWhatEvalGivesAndResumes(@TempDir Path dir) throws Exception {
-        Path data = dir.resolve("data");
-        Files.createDirectories(data);
-        String text = BuiltinCorpus.text();
-        for (int i = 0; i < 4; i++) {
-            Files.writeString(data.resolve("part" + i + ".txt"), text.substring(i * 25_000, (i + 1) * 25_000));
-        }
+        Path data = corpus(dir, 4, 25_000, 6_000);
         Path held = data.resolve("held.txt");
-        Files.writeString(held, text.substring(200_000, 206_000));
         Path out = dir.resolve("out");
         String[] args = {"experiment", "steps-vs-plain", "--preset", "tiny", "--data", data.toString(), "--val-file",
             "held.txt", "--out", out.toString(), "--threads", "1", "--workers", "1"};
@@ -109,13 +103,7 @@ class ExperimentCommandTest {
      */
     @Test
     void workersShareTheRunsAndSkipAGroupAnotherProcessHolds(@TempDir Path dir) throws Exception {
-        Path data = dir.resolve("data");
-        Files.createDirectories(data);
-        String text = BuiltinCorpus.text();
-        for (int i = 0; i < 3; i++) {
-            Files.writeString(data.resolve("part" + i + ".txt"), text.substring(i * 20_000, (i + 1) * 20_000));
-        }
-        Files.writeString(data.resolve("held.txt"), text.substring(200_000, 204_000));
+        Path data = corpus(dir, 3, 20_000, 4_000);
         Path out = dir.resolve("out");
         List<String> common = List.of("experiment", "steps-vs-plain", "--preset", "tiny", "--data", data.toString(),
                 "--val-file", "held.txt", "--out", out.toString(), "--seeds", "0,1,2");
@@ -145,6 +133,17 @@ class ExperimentCommandTest {
         JsonObject results = JsonParser.parseString(Files.readString(out.resolve("results.json"))).getAsJsonObject();
         assertEquals(9, results.getAsJsonArray("runs").size(), "3 seeds x (plain, steps, steps-time)");
         assertEquals(0, results.getAsJsonArray("pending").size());
+    }
+
+    /** {@code files} training slices of the built-in corpus and a held-out {@code held.txt}, in {@code dir/data}. */
+    private static Path corpus(Path dir, int files, int chars, int heldChars) throws java.io.IOException {
+        Path data = Files.createDirectories(dir.resolve("data"));
+        String text = BuiltinCorpus.text();
+        for (int i = 0; i < files; i++) {
+            Files.writeString(data.resolve("part" + i + ".txt"), text.substring(i * chars, (i + 1) * chars));
+        }
+        Files.writeString(data.resolve("held.txt"), text.substring(200_000, 200_000 + heldChars));
+        return data;
     }
 
     private static String[] with(List<String> common, String... more) {

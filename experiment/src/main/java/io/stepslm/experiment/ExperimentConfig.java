@@ -50,7 +50,7 @@ public record ExperimentConfig(List<Pair> pairs, List<Long> seeds, int vocabSize
     }
 
     /**
-     * The default: three pairs that fit about an hour on 2 CPU cores (two 1-thread workers). Vocabulary 8192 keeps
+     * The default: three pairs that fit about 80 minutes on 2 CPU cores (two 1-thread workers). Vocabulary 8192 keeps
      * the embedding share of the parameters near the paper's 30M pair (64 % in our count of it, 40-57 % here) and
      * every pair within 2 %. 300 steps of 32 x 64 tokens = 0.61 M tokens per run (0.7 epochs of the five novels);
      * nanoGPT's CPU optimiser settings with a higher peak rate for the short schedule.
