@@ -151,13 +151,13 @@ public final class ShardWriter implements Closeable {
     /**
      * Tokenizes the corpus into shards under {@code outDir} and returns the manifest written there. A failure leaves
      * no {@code outDir} (and an existing one untouched). Per-source counts go to {@code report}. Refused at once while
-     * another process prepares into the same {@code outDir} (a {@link ProcessLock} on {@code .<name>.lock} beside it).
+     * another process prepares into the same {@code outDir} (a {@link ProcessLock} on {@code .<name>.lock} beside it;
+     * taking it creates the parent folder).
      */
     public static Manifest prepare(SourceSpec spec, Tokenizer tokenizer, PrepareConfig config, Path outDir,
             Progress progress, DataReport report)
             throws IOException {
         Path out = outDir.toAbsolutePath().normalize();
-        Files.createDirectories(out.getParent());
         // held until the dataset is renamed into place: a second prepare into the same --out would otherwise spend
         // the whole tokenization and then swap its folder over the first one's, --force or not
         ProcessLock lock = ProcessLock.acquire(out.resolveSibling("." + out.getFileName() + ".lock"),

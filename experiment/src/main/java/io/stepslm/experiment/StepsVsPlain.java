@@ -136,8 +136,8 @@ public final class StepsVsPlain {
         for (List<RunSpec> group : groups) {
             claimed(group, false);
         }
-        for (List<RunSpec> group : groups) {
-            if (config.equalTime()) {
+        if (config.equalTime()) {
+            for (List<RunSpec> group : groups) {
                 claimed(group, true);
             }
         }
@@ -445,7 +445,7 @@ public final class StepsVsPlain {
         List<String> pending = new ArrayList<>();
         for (List<RunSpec> g : plan()) {
             for (RunSpec s : g) {
-                Path f = out.resolve(RUNS).resolve(s.name()).resolve(RESULT);
+                Path f = resultFile(s);
                 if (Files.exists(f)) {
                     done.add(readResult(f));
                 } else {

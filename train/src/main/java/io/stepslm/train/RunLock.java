@@ -2,7 +2,6 @@ package io.stepslm.train;
 
 import io.stepslm.files.ProcessLock;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -16,7 +15,6 @@ public final class RunLock {
 
     /** Takes the lock on {@code runDir} (created if missing), or refuses at once naming the process that holds it. */
     public static ProcessLock acquire(Path runDir) throws IOException {
-        Files.createDirectories(runDir);
         return ProcessLock.acquire(runDir.resolve(FILE), "the run folder " + runDir,
                 "wait for it to end or stop it, or train into another folder with --out");
     }
